@@ -1,0 +1,15 @@
+//! Domain types of Tongban, shared by every layer: typed ids, the public code formats
+//! (unified social credit code), jurisdictions and timestamps. Nothing here knows HTTP or SQL.
+#![forbid(unsafe_code)]
+
+pub mod credit_code;
+pub mod ids;
+pub mod jurisdiction;
+pub mod party;
+pub mod time;
+
+pub use credit_code::{CreditCode, CreditCodeError};
+pub use ids::{EnterpriseId, OfficerId};
+pub use jurisdiction::Jurisdiction;
+pub use party::{Enterprise, Officer, OfficerRole};
+pub use time::Timestamp;

@@ -1,0 +1,58 @@
+//! Every difference between the SQL of SQLite and PostgreSQL that Tongban relies on. Nothing outside
+//! this module may branch on the engine for SQL text.
+use crate::Engine;
+
+/// Replaces the type placeholders used in migrations with the engine's names.
+/// `{blob}`: bytes (BLOB / BYTEA).
+pub fn render_ddl(sql: &str, engine: Engine) -> String {
+    let blob = match engine {
+        Engine::Sqlite => "BLOB",
+        Engine::Postgres => "BYTEA",
+    };
+    sql.replace("{blob}", blob)
+}
+
+/// Suffix of a row-claiming subquery. PostgreSQL lets several instances claim different rows at once;
+/// SQLite has one writer, so the plain subquery is already exclusive.
+pub fn skip_locked(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "",
+        Engine::Postgres => " FOR UPDATE SKIP LOCKED",
+    }
+}
+
+/// A statement that serialises concurrent migrators for the rest of the transaction, if the engine
+/// needs one (PostgreSQL: an advisory lock; SQLite: the `BEGIN IMMEDIATE` write lock already does it).
+pub fn migration_lock(engine: Engine) -> Option<&'static str> {
+    match engine {
+        Engine::Sqlite => None,
+        Engine::Postgres => Some("SELECT pg_advisory_xact_lock(7164151521)"),
+    }
+}
+
+/// Lists the columns of the application's tables as (table, column, normalised type, not null),
+/// so a test can check that both engines got the same schema from the one migration history.
+pub fn schema_query(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => {
+            "SELECT m.name AS table_name, p.name AS column_name, lower(p.type) AS data_type, \
+             p.\"notnull\" <> 0 OR p.pk <> 0 AS not_null \
+             FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1, 2"
+        }
+        Engine::Postgres => {
+            "SELECT table_name::text AS table_name, column_name::text AS column_name, \
+             data_type::text AS data_type, is_nullable = 'NO' AS not_null \
+             FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY 1, 2"
+        }
+    }
+}
+
+/// Maps an engine's reported column type to the name used in migrations, for the schema comparison.
+pub fn normalise_type(data_type: &str) -> String {
+    match data_type.to_ascii_lowercase().as_str() {
+        "bytea" | "blob" => "{blob}".into(),
+        "character varying" | "text" => "text".into(),
+        other => other.into(),
+    }
+}

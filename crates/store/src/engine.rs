@@ -1,0 +1,182 @@
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::StoreError;
+
+/// Which engine a [`Store`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl Engine {
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Connection settings that are not part of the URL.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Connections for readers (SQLite) or for everything (PostgreSQL).
+    pub max_connections: u32,
+    /// How long a request waits for a connection before the store counts as unavailable.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+pub(crate) enum Pools {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pools: Arc<Pools>,
+}
+
+/// A write transaction. Commit it, or dropping it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+impl Store {
+    /// Opens the store at `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file when
+    /// missing, and applies pending migrations.
+    pub async fn open(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let store = Self::connect(url, options).await?;
+        crate::migrations::apply(&store).await?;
+        Ok(store)
+    }
+
+    /// Opens the store without migrating (for `tongban migrate --status` and tests of migrations).
+    pub async fn connect(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        let pools = if let Some(path) = url.strip_prefix("sqlite://") {
+            Self::sqlite_pools(path, &options).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(opts)
+                .await
+                .map_err(StoreError::Connect)?;
+            Pools::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        Ok(Store {
+            pools: Arc::new(pools),
+        })
+    }
+
+    async fn sqlite_pools(path: &str, options: &StoreOptions) -> Result<Pools, StoreError> {
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(StoreError::Connect)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(StoreError::Connect)?;
+        Ok(Pools::Sqlite { writer, reader })
+    }
+
+    pub fn engine(&self) -> Engine {
+        match &*self.pools {
+            Pools::Sqlite { .. } => Engine::Sqlite,
+            Pools::Postgres(_) => Engine::Postgres,
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(match &*self.pools {
+            Pools::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// Checks that the store answers and is migrated: what `/readyz` reports.
+    pub async fn ping(&self) -> Result<i64, StoreError> {
+        let version: Option<i64> = on_reader!(self, |e| {
+            sqlx::query_scalar("SELECT MAX(version) FROM schema_migrations")
+                .fetch_one(e)
+                .await?
+        });
+        Ok(version.unwrap_or(0))
+    }
+
+    /// Closes every connection, waiting for those in use to be returned.
+    pub async fn close(&self) {
+        match &*self.pools {
+            Pools::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The tables and columns as the engine reports them, normalised (see [`crate::dialect`]).
+    pub async fn schema(&self) -> Result<Vec<(String, String, String, bool)>, StoreError> {
+        let sql = crate::dialect::schema_query(self.engine());
+        let rows: Vec<(String, String, String, bool)> =
+            on_reader!(self, |e| sqlx::query_as(sql).fetch_all(e).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(t, c, ty, nn)| (t, c, crate::dialect::normalise_type(&ty), nn))
+            .collect())
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Postgres(_) => Engine::Postgres,
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The relational store: one code base over SQLite (the embedded default) and PostgreSQL.
+//!
+//! Policy:
+//! - Every query is written once, in the SQL both engines accept (`$1` placeholders, `RETURNING`,
+//!   `ON CONFLICT`); what differs lives in [`dialect`] and nowhere else.
+//! - Writes go through a [`Tx`]. On SQLite all writes share one connection (`BEGIN IMMEDIATE`), so the
+//!   application serialises writers instead of fighting `SQLITE_BUSY`; reads use a pool of read-only
+//!   connections. On PostgreSQL both come from one pool.
+//! - Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a committed transaction survives
+//!   a power cut, not only a crash of the process. An acknowledged submission is a committed one.
+//! - Repositories return domain types; rows never leave this crate.
+#![forbid(unsafe_code)]
+
+#[macro_use]
+mod macros;
+
+pub mod dialect;
+mod engine;
+mod error;
+pub mod migrations;
+pub mod repo;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use engine::{Engine, Store, StoreOptions, Tx};
+pub use error::StoreError;
+pub use repo::{enterprises, jobs, officers, sessions};

@@ -1,0 +1,143 @@
+//! One migration history for both engines. Each migration is SQL both engines accept, with the few
+//! type names that differ written as placeholders (see [`crate::dialect::render_ddl`]). Applied
+//! versions are recorded with the SM3 digest of their source, so an edited migration is refused
+//! rather than silently diverging between installations.
+use tongban_crypto::sm3;
+use tongban_domain::Timestamp;
+
+use crate::{Store, StoreError, dialect};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first. Append only: never edit one that has shipped.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sql: include_str!("../migrations/0001_foundation.sql"),
+}];
+
+const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+    version BIGINT PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+/// The state of one migration on a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    pub version: i64,
+    pub name: &'static str,
+    pub applied_at: Option<Timestamp>,
+}
+
+fn checksum(m: &Migration) -> String {
+    sm3(m.sql.as_bytes()).to_hex()
+}
+
+/// Applies every pending migration, each in its own transaction, and returns how many ran.
+/// Safe to call from several instances at once.
+pub async fn apply(store: &Store) -> Result<usize, StoreError> {
+    let engine = store.engine();
+    let mut ran = 0;
+    let mut tx = store.begin().await?;
+    if let Some(lock) = dialect::migration_lock(engine) {
+        on_tx!(&mut tx, |c| sqlx::query(lock)
+            .execute(c)
+            .await?
+            .rows_affected());
+    }
+    on_tx!(&mut tx, |c| sqlx::query(CREATE_HISTORY)
+        .execute(c)
+        .await?
+        .rows_affected());
+    tx.commit().await?;
+
+    for m in MIGRATIONS {
+        let mut tx = store.begin().await?;
+        if let Some(lock) = dialect::migration_lock(engine) {
+            on_tx!(&mut tx, |c| sqlx::query(lock)
+                .execute(c)
+                .await?
+                .rows_affected());
+        }
+        let applied: Option<String> = on_tx!(&mut tx, |c| {
+            sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = $1")
+                .bind(m.version)
+                .fetch_optional(c)
+                .await?
+        });
+        let current = checksum(m);
+        match applied {
+            Some(applied) if applied == current => continue,
+            Some(applied) => {
+                return Err(StoreError::MigrationEdited {
+                    version: m.version,
+                    applied,
+                    current,
+                });
+            }
+            None => {}
+        }
+        let ddl = dialect::render_ddl(m.sql, engine);
+        let fail = |source| StoreError::Migration {
+            version: m.version,
+            name: m.name,
+            source,
+        };
+        on_tx!(&mut tx, |c| {
+            sqlx::raw_sql(&ddl).execute(&mut *c).await.map_err(fail)?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(&current)
+            .bind(Timestamp::now().millis())
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+        tx.commit().await?;
+        tracing::info!(
+            version = m.version,
+            name = m.name,
+            engine = engine.name(),
+            "migration applied"
+        );
+        ran += 1;
+    }
+
+    let newest = store.ping().await?;
+    let known = MIGRATIONS.last().map(|m| m.version).unwrap_or(0);
+    if newest > known {
+        return Err(StoreError::SchemaTooNew(newest));
+    }
+    Ok(ran)
+}
+
+/// Which migrations are applied, without applying anything.
+pub async fn status(store: &Store) -> Result<Vec<MigrationStatus>, StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| sqlx::query(CREATE_HISTORY)
+        .execute(c)
+        .await?
+        .rows_affected());
+    let applied: Vec<(i64, i64)> = on_tx!(&mut tx, |c| {
+        sqlx::query_as("SELECT version, applied_at FROM schema_migrations")
+            .fetch_all(c)
+            .await?
+    });
+    tx.commit().await?;
+    Ok(MIGRATIONS
+        .iter()
+        .map(|m| MigrationStatus {
+            version: m.version,
+            name: m.name,
+            applied_at: applied
+                .iter()
+                .find(|(v, _)| *v == m.version)
+                .map(|(_, at)| Timestamp(*at)),
+        })
+        .collect())
+}

@@ -1,0 +1,353 @@
+//! The store suite: every test here runs on SQLite and on PostgreSQL (see `store_test!`).
+use std::time::Duration;
+
+use tongban_domain::{
+    CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp,
+};
+use tongban_store::jobs::{self, JobState, NewJob};
+use tongban_store::{
+    Store, StoreError, StoreOptions, enterprises, migrations, officers, sessions, store_test,
+};
+
+fn enterprise(name: &str, code17: &str) -> Enterprise {
+    Enterprise {
+        id: EnterpriseId::new(),
+        name: name.into(),
+        credit_code: CreditCode::complete(code17).unwrap(),
+        legal_representative: "张玥".into(),
+        registered_address: "上海市浦东新区张江路1号".into(),
+        district: Jurisdiction::by_code("310115").unwrap(),
+        created_at: Timestamp::now(),
+    }
+}
+
+store_test!(
+    enterprises_round_trip_and_reject_a_second_credit_code,
+    |store: Store| async move {
+        let e = enterprise("上海喆玥环保科技有限公司", "91310115MA1K3YJ12");
+        let mut tx = store.begin().await.unwrap();
+        enterprises::insert(&mut tx, &e).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let found = enterprises::by_credit_code(&store, &e.credit_code)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            found, e,
+            "names with rarer characters (喆, 玥) come back unchanged"
+        );
+
+        let mut twin = enterprise("另一家公司", "91310115MA1K3YJ12");
+        twin.id = EnterpriseId::new();
+        let mut tx = store.begin().await.unwrap();
+        let err = enterprises::insert(&mut tx, &twin).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict("统一社会信用代码")),
+            "{err:?}"
+        );
+        drop(tx);
+        assert_eq!(enterprises::count(&store).await.unwrap(), 1);
+    }
+);
+
+store_test!(
+    a_rolled_back_transaction_leaves_nothing,
+    |store: Store| async move {
+        let mut tx = store.begin().await.unwrap();
+        enterprises::insert(&mut tx, &enterprise("回滚测试公司", "91310104MA1FL0001"))
+            .await
+            .unwrap();
+        drop(tx);
+        assert_eq!(enterprises::count(&store).await.unwrap(), 0);
+    }
+);
+
+store_test!(
+    upsert_keeps_the_id_and_resets_details,
+    |store: Store| async move {
+        let first = enterprise("旧名称有限公司", "91310000132210546");
+        let mut tx = store.begin().await.unwrap();
+        let id = enterprises::upsert_by_credit_code(&mut tx, &first)
+            .await
+            .unwrap();
+        let mut renamed = enterprise("新名称有限公司", "91310000132210546");
+        renamed.id = EnterpriseId::new();
+        let again = enterprises::upsert_by_credit_code(&mut tx, &renamed)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(id, again);
+        let all = enterprises::list(&store).await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].name, "新名称有限公司");
+    }
+);
+
+store_test!(
+    officers_keep_jurisdiction_and_roles,
+    |store: Store| async move {
+        let o = Officer {
+            id: OfficerId::new(),
+            username: "pd.shouli".into(),
+            display_name: "浦东受理员".into(),
+            jurisdiction: Jurisdiction::by_code("310115").unwrap(),
+            roles: vec![OfficerRole::Intake, OfficerRole::Review],
+            created_at: Timestamp::now(),
+        };
+        let mut tx = store.begin().await.unwrap();
+        officers::upsert_by_username(&mut tx, &o, "$argon2id$hash")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let (found, hash) = officers::by_username(&store, "pd.shouli")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found, o);
+        assert_eq!(hash, "$argon2id$hash");
+        assert_eq!(
+            officers::by_id(&store, &o.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .display_name,
+            "浦东受理员"
+        );
+        assert!(
+            officers::by_username(&store, "nobody")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+);
+
+store_test!(sessions_expire, |store: Store| async move {
+    let o = Officer {
+        id: OfficerId::new(),
+        username: "city.admin".into(),
+        display_name: "市局管理员".into(),
+        jurisdiction: Jurisdiction::CITY,
+        roles: vec![OfficerRole::Admin],
+        created_at: Timestamp::now(),
+    };
+    let now = Timestamp::now();
+    let mut tx = store.begin().await.unwrap();
+    officers::upsert_by_username(&mut tx, &o, "h")
+        .await
+        .unwrap();
+    sessions::insert(
+        &mut tx,
+        "live-key",
+        &o.id,
+        now.after(Duration::from_secs(3600)),
+    )
+    .await
+    .unwrap();
+    sessions::insert(&mut tx, "old-key", &o.id, Timestamp(now.millis() - 1))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let live = sessions::live(&store, "live-key", now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(live.officer_id, Some(o.id.clone()));
+    assert!(
+        sessions::live(&store, "old-key", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let mut tx = store.begin().await.unwrap();
+    assert_eq!(sessions::purge_expired(&mut tx, now).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+});
+
+store_test!(
+    due_jobs_are_claimed_once_and_future_ones_wait,
+    |store: Store| async move {
+        let now = Timestamp::now();
+        let mut tx = store.begin().await.unwrap();
+        let due = jobs::enqueue(
+            &mut tx,
+            &NewJob::new("draft.expire", serde_json::json!({"draft": "d1"})),
+        )
+        .await
+        .unwrap();
+        jobs::enqueue(
+            &mut tx,
+            &NewJob::new("draft.expire", serde_json::json!({"draft": "d2"}))
+                .at(now.after(Duration::from_secs(3600))),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let lease = Duration::from_secs(60);
+        let claimed = jobs::claim(&store, Timestamp::now(), lease, 10)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert_eq!(claimed[0].id, due);
+        assert_eq!(claimed[0].payload["draft"], "d1");
+        assert_eq!(claimed[0].attempt, 1);
+        // Leased: nobody else gets it.
+        assert!(
+            jobs::claim(&store, Timestamp::now(), lease, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // A crashed worker's lease runs out and the job is claimed again.
+        let later = Timestamp::now().after(Duration::from_secs(61));
+        let again = jobs::claim(&store, later, lease, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempt, 2);
+        jobs::complete(&store, &due).await.unwrap();
+        assert_eq!(
+            jobs::by_id(&store, &due).await.unwrap().unwrap().state,
+            "done"
+        );
+        assert_eq!(jobs::count_queued(&store).await.unwrap(), 1);
+    }
+);
+
+store_test!(
+    a_dedupe_key_resets_the_timer_instead_of_adding_one,
+    |store: Store| async move {
+        let t1 = Timestamp::now().after(Duration::from_secs(100));
+        let t2 = Timestamp::now().after(Duration::from_secs(200));
+        let mut tx = store.begin().await.unwrap();
+        let a = jobs::enqueue(
+            &mut tx,
+            &NewJob::new("draft.expire", serde_json::json!({}))
+                .at(t1)
+                .dedupe("draft:7"),
+        )
+        .await
+        .unwrap();
+        let b = jobs::enqueue(
+            &mut tx,
+            &NewJob::new("draft.expire", serde_json::json!({}))
+                .at(t2)
+                .dedupe("draft:7"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(a, b);
+        assert_eq!(jobs::count_queued(&store).await.unwrap(), 1);
+        assert_eq!(
+            jobs::by_id(&store, &a).await.unwrap().unwrap().run_at,
+            t2.millis()
+        );
+    }
+);
+
+store_test!(failing_jobs_back_off_then_die, |store: Store| async move {
+    let mut tx = store.begin().await.unwrap();
+    let mut job = NewJob::new("outbox.deliver", serde_json::json!({}));
+    job.max_attempts = 2;
+    let id = jobs::enqueue(&mut tx, &job).await.unwrap();
+    tx.commit().await.unwrap();
+    let lease = Duration::from_secs(60);
+
+    let first = jobs::claim(&store, Timestamp::now(), lease, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let retry_at = Timestamp::now().after(Duration::from_secs(30));
+    assert_eq!(
+        jobs::fail(&store, &first, "对方系统无响应", retry_at)
+            .await
+            .unwrap(),
+        JobState::Queued
+    );
+    assert!(
+        jobs::claim(&store, Timestamp::now(), lease, 1)
+            .await
+            .unwrap()
+            .is_empty(),
+        "backing off"
+    );
+
+    let second = jobs::claim(&store, retry_at, lease, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(
+        jobs::fail(&store, &second, "对方系统无响应", retry_at)
+            .await
+            .unwrap(),
+        JobState::Dead
+    );
+    let record = jobs::by_id(&store, &id).await.unwrap().unwrap();
+    assert_eq!(record.state, "dead");
+    assert_eq!(record.last_error.as_deref(), Some("对方系统无响应"));
+});
+
+store_test!(
+    migrations_are_recorded_and_idempotent,
+    |store: Store| async move {
+        assert_eq!(
+            migrations::apply(&store).await.unwrap(),
+            0,
+            "already applied on open"
+        );
+        let status = migrations::status(&store).await.unwrap();
+        assert!(status.iter().all(|m| m.applied_at.is_some()));
+        assert_eq!(
+            store.ping().await.unwrap(),
+            migrations::MIGRATIONS.last().unwrap().version
+        );
+    }
+);
+
+store_test!(
+    ping_fails_once_the_store_is_closed,
+    |store: Store| async move {
+        store.ping().await.unwrap();
+        store.close().await;
+        let err = store.ping().await.unwrap_err();
+        assert!(err.is_unavailable(), "{err:?}");
+    }
+);
+
+/// Both engines get the same tables, columns, types and nullability from the one history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_engines_have_the_same_schema() {
+    let lite = tongban_store::testing::sqlite().await;
+    let Some(pg) = tongban_store::testing::postgres("both_engines_have_the_same_schema").await
+    else {
+        return;
+    };
+    let normalise = |rows: Vec<(String, String, String, bool)>| {
+        rows.into_iter()
+            .map(|(t, c, ty, nn)| {
+                // SQLite reports declared types; PostgreSQL its canonical names.
+                let ty = match ty.as_str() {
+                    "integer" | "bigint" => "integer".to_string(),
+                    other => other.to_string(),
+                };
+                (t, c, ty, nn)
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = normalise(lite.store.schema().await.unwrap());
+    let b = normalise(pg.store.schema().await.unwrap());
+    assert!(a.len() > 20, "schema listing looks empty: {a:?}");
+    assert_eq!(a, b);
+}
+
+#[tokio::test]
+async fn an_unknown_url_is_refused_clearly() {
+    let err = Store::open("mysql://localhost/x", StoreOptions::default())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::UnsupportedUrl(_)));
+}
