@@ -134,7 +134,7 @@ impl Drop for TestStore {
     }
 }
 
-/// Declares a test that runs `$body(store: Store)` once on SQLite and once on PostgreSQL, as two
+/// Declares a test that runs `$body(db: TestStore)` once on SQLite and once on PostgreSQL, as two
 /// tests named `$name::sqlite` and `$name::postgres`.
 #[macro_export]
 macro_rules! store_test {
@@ -145,14 +145,13 @@ macro_rules! store_test {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let db = $crate::testing::sqlite().await;
-                ($body)(db.store.clone()).await;
+                ($body)($crate::testing::sqlite().await).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(db) = $crate::testing::postgres(concat!(module_path!())).await {
-                    ($body)(db.store.clone()).await;
+                if let Some(db) = $crate::testing::postgres(module_path!()).await {
+                    ($body)(db).await;
                 }
             }
         }

@@ -1,6 +1,8 @@
 //! The store suite: every test here runs on SQLite and on PostgreSQL (see `store_test!`).
 use std::time::Duration;
 
+use tongban_store::testing::TestStore;
+
 use tongban_domain::{
     CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp,
 };
@@ -23,7 +25,8 @@ fn enterprise(name: &str, code17: &str) -> Enterprise {
 
 store_test!(
     enterprises_round_trip_and_reject_a_second_credit_code,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         let e = enterprise("上海喆玥环保科技有限公司", "91310115MA1K3YJ12");
         let mut tx = store.begin().await.unwrap();
         enterprises::insert(&mut tx, &e).await.unwrap();
@@ -53,7 +56,8 @@ store_test!(
 
 store_test!(
     a_rolled_back_transaction_leaves_nothing,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         let mut tx = store.begin().await.unwrap();
         enterprises::insert(&mut tx, &enterprise("回滚测试公司", "91310104MA1FL0001"))
             .await
@@ -65,7 +69,8 @@ store_test!(
 
 store_test!(
     upsert_keeps_the_id_and_resets_details,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         let first = enterprise("旧名称有限公司", "91310000132210546");
         let mut tx = store.begin().await.unwrap();
         let id = enterprises::upsert_by_credit_code(&mut tx, &first)
@@ -86,7 +91,8 @@ store_test!(
 
 store_test!(
     officers_keep_jurisdiction_and_roles,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         let o = Officer {
             id: OfficerId::new(),
             username: "pd.shouli".into(),
@@ -123,7 +129,8 @@ store_test!(
     }
 );
 
-store_test!(sessions_expire, |store: Store| async move {
+store_test!(sessions_expire, |db: TestStore| async move {
+    let store = db.store.clone();
     let o = Officer {
         id: OfficerId::new(),
         username: "city.admin".into(),
@@ -169,7 +176,8 @@ store_test!(sessions_expire, |store: Store| async move {
 
 store_test!(
     due_jobs_are_claimed_once_and_future_ones_wait,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         let now = Timestamp::now();
         let mut tx = store.begin().await.unwrap();
         let due = jobs::enqueue(
@@ -218,7 +226,8 @@ store_test!(
 
 store_test!(
     a_dedupe_key_resets_the_timer_instead_of_adding_one,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         let t1 = Timestamp::now().after(Duration::from_secs(100));
         let t2 = Timestamp::now().after(Duration::from_secs(200));
         let mut tx = store.begin().await.unwrap();
@@ -248,7 +257,8 @@ store_test!(
     }
 );
 
-store_test!(failing_jobs_back_off_then_die, |store: Store| async move {
+store_test!(failing_jobs_back_off_then_die, |db: TestStore| async move {
+    let store = db.store.clone();
     let mut tx = store.begin().await.unwrap();
     let mut job = NewJob::new("outbox.deliver", serde_json::json!({}));
     job.max_attempts = 2;
@@ -292,7 +302,8 @@ store_test!(failing_jobs_back_off_then_die, |store: Store| async move {
 
 store_test!(
     migrations_are_recorded_and_idempotent,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         assert_eq!(
             migrations::apply(&store).await.unwrap(),
             0,
@@ -309,7 +320,8 @@ store_test!(
 
 store_test!(
     ping_fails_once_the_store_is_closed,
-    |store: Store| async move {
+    |db: TestStore| async move {
+        let store = db.store.clone();
         store.ping().await.unwrap();
         store.close().await;
         let err = store.ping().await.unwrap_err();

@@ -219,3 +219,26 @@ pub async fn count_queued(store: &Store) -> Result<i64, StoreError> {
             .await?
     }))
 }
+
+/// Schedules `job` unless a queued job already holds its dedupe key (which then keeps its time).
+/// Returns whether a job was added.
+pub async fn enqueue_if_absent(tx: &mut Tx, job: &NewJob) -> Result<bool, StoreError> {
+    let now = Timestamp::now().millis();
+    let added = on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_at, attempts, max_attempts, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(JobId::new().as_str())
+        .bind(&job.kind)
+        .bind(job.payload.to_string())
+        .bind(job.dedupe_key.as_deref())
+        .bind(job.run_at.millis())
+        .bind(job.max_attempts)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(added == 1)
+}
