@@ -1,1 +1,282 @@
-fn main() {}
+//! `tongban`: the server and its operations commands.
+#![forbid(unsafe_code)]
+
+mod config;
+mod demo;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tokio::sync::watch;
+use tongban_files::FileStore;
+use tongban_jobs::Scheduler;
+use tongban_store::{Store, enterprises, migrations, sessions};
+
+use crate::config::Config;
+
+/// 通办 Tongban — 上海市生态环境局“一网通办”服务系统
+#[derive(Parser)]
+#[command(name = "tongban", version, about, long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./tongban.toml if it exists.
+    #[arg(long, global = true, env = "TONGBAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (portal, workbench, health endpoints and background jobs).
+    Serve,
+    /// Apply pending database migrations (they also run at every start).
+    Migrate {
+        /// Only list the migrations and whether each is applied.
+        #[arg(long)]
+        status: bool,
+    },
+    /// Seed or reset the demo enterprises and officers, and print where to log in.
+    Demo,
+    /// Operate on stored files.
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FilesCommand {
+    /// Store a file and print its SM3 digest (stored once however often it is put).
+    Put { path: PathBuf },
+    /// Read every stored file and report those whose content no longer matches its digest.
+    Check,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    init_logging(&config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve => serve(config).await,
+            Command::Migrate { status } => migrate(config, status).await,
+            Command::Demo => reseed(config).await,
+            Command::Files { command } => files(config, command).await,
+        }
+    })
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TONGBAN_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if config.log_format == "json" {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.is_embedded() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("创建数据目录 {} 失败", config.data_dir.display()))?;
+    }
+    let url = config.database_url();
+    let store = Store::open(&url, config.store_options())
+        .await
+        .with_context(|| format!("无法打开数据库（{}）", redact(&url)))?;
+    tracing::info!(engine = store.engine().name(), "store ready");
+    Ok(store)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let files = FileStore::open(&config.files()?).context("文件存储配置有误")?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("无法监听 {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+
+    if config.seed_demo && config.is_embedded() && enterprises::count(&store).await? == 0 {
+        let seeded = demo::seed(&store).await?;
+        println!("{}", demo::describe(&seeded, &base_url));
+    }
+
+    let purge_store = store.clone();
+    let scheduler = Scheduler::builder(store.clone())
+        .every("sessions.purge", Duration::from_secs(3600), move || {
+            let store = purge_store.clone();
+            async move {
+                let mut tx = store.begin().await?;
+                let n = sessions::purge_expired(&mut tx, tongban_domain::Timestamp::now()).await?;
+                tx.commit().await?;
+                tracing::info!(purged = n, "expired sessions removed");
+                Ok(())
+            }
+        })
+        .build();
+    let (stop_jobs, jobs_stopped) = watch::channel(false);
+    let jobs = tokio::spawn(scheduler.run(jobs_stopped));
+
+    let state = tongban_web::AppState {
+        store: store.clone(),
+        files,
+        config: config.web(),
+    };
+    println!(
+        "通办 Tongban 已启动：{base_url}/ （{}）",
+        store.engine().name()
+    );
+    tracing::info!(%addr, engine = store.engine().name(), "listening");
+    axum::serve(listener, tongban_web::app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+
+    tracing::info!("in-flight requests finished; stopping jobs");
+    let _ = stop_jobs.send(true);
+    let _ = jobs.await;
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or Ctrl-C: the server then stops accepting and finishes what it has.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}
+
+async fn migrate(config: Config, status_only: bool) -> anyhow::Result<()> {
+    if config.is_embedded() {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let url = config.database_url();
+    let store = Store::connect(&url, config.store_options())
+        .await
+        .with_context(|| format!("无法连接数据库（{}）", redact(&url)))?;
+    if !status_only {
+        let ran = migrations::apply(&store).await?;
+        println!("已执行 {ran} 个迁移。");
+    }
+    for m in migrations::status(&store).await? {
+        match m.applied_at {
+            Some(at) => println!("{:>4}  {:<24} 已执行 {at}", m.version, m.name),
+            None => println!("{:>4}  {:<24} 未执行", m.version, m.name),
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn reseed(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let seeded = demo::seed(&store).await?;
+    println!(
+        "{}",
+        demo::describe(&seeded, &format!("http://{}", config.listen))
+    );
+    store.close().await;
+    Ok(())
+}
+
+async fn files(config: Config, command: FilesCommand) -> anyhow::Result<()> {
+    let files = FileStore::open(&config.files()?)?;
+    match command {
+        FilesCommand::Put { path } => {
+            let content = tokio::fs::read(&path)
+                .await
+                .with_context(|| format!("无法读取 {}", path.display()))?;
+            let stored = files.put(content.into()).await?;
+            let note = if stored.written {
+                "已保存"
+            } else {
+                "相同内容已存在，未重复保存"
+            };
+            println!("{}  {} 字节  {note}", stored.digest, stored.size);
+        }
+        FilesCommand::Check => {
+            let report = files.check().await?;
+            println!("已检查 {} 个文件。", report.checked);
+            for d in &report.foreign {
+                println!("非本系统对象：{d}");
+            }
+            if !report.corrupted.is_empty() {
+                for d in &report.corrupted {
+                    println!("已损坏：{d}");
+                }
+                anyhow::bail!("{} 个文件已损坏，不会再被提供下载", report.corrupted.len());
+            }
+            println!("全部完好。");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_kept_out_of_messages() {
+        assert_eq!(
+            redact("postgres://tb:secret@db:5432/tongban"),
+            "postgres://tb:***@db:5432/tongban"
+        );
+        assert_eq!(
+            redact("postgres://tb@db/tongban"),
+            "postgres://tb@db/tongban"
+        );
+        assert_eq!(
+            redact("sqlite://data/tongban.db"),
+            "sqlite://data/tongban.db"
+        );
+    }
+}

@@ -1,1 +1,62 @@
+//! The HTTP front end. Handlers parse and authorise, call one function of the layer below, and
+//! render what it returns; they hold no SQL and no business rules.
 #![forbid(unsafe_code)]
+
+mod assets;
+mod error;
+mod health;
+mod middleware;
+mod portal;
+mod session;
+mod workbench;
+
+use std::time::Duration;
+
+use axum::Router;
+use tongban_files::FileStore;
+use tongban_store::Store;
+
+pub use error::WebError;
+pub use session::hash_password;
+
+/// Settings of the web layer.
+#[derive(Clone, Debug)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when served over HTTPS, e.g. behind the city gateway).
+    pub secure_cookies: bool,
+    /// How long a login lasts.
+    pub session_lifetime: Duration,
+    /// Longest time one request may take; bounds how long a graceful shutdown can wait.
+    pub request_timeout: Duration,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_lifetime: Duration::from_secs(8 * 3600),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub files: FileStore,
+    pub config: WebConfig,
+}
+
+/// The whole application as a router, so tests can drive it in-process.
+pub fn app(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    let routes = Router::new()
+        .merge(portal::routes())
+        .merge(workbench::routes())
+        .merge(health::routes())
+        .merge(assets::routes())
+        .fallback(error::not_found)
+        .with_state(state);
+    middleware::apply(routes, timeout)
+}

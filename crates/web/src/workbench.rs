@@ -1,0 +1,128 @@
+//! The officer workbench: login, logout and the entry page with the work queues.
+use askama::Template;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tongban_domain::Officer;
+
+use crate::portal::render;
+use crate::session::{self, CurrentOfficer, RequestParts};
+use crate::{AppState, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/workbench", get(home))
+        .route("/workbench/login", get(login_page).post(login))
+        .route("/workbench/logout", post(logout))
+}
+
+#[derive(Template)]
+#[template(path = "workbench_login.html")]
+struct LoginPage<'a> {
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+async fn login_page() -> Result<impl IntoResponse, WebError> {
+    render(LoginPage {
+        username: "",
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    Form(form): Form<Credentials>,
+) -> Result<Response, WebError> {
+    let missing = if form.username.trim().is_empty() {
+        Some("请输入用户名。")
+    } else if form.password.is_empty() {
+        Some("请输入密码。")
+    } else {
+        None
+    };
+    let outcome = match missing {
+        Some(m) => Err((StatusCode::UNPROCESSABLE_ENTITY, m.to_string())),
+        None => match session::login(&state, &form.username, &form.password).await {
+            Ok(cookie) => Ok(cookie),
+            Err(WebError::BadCredentials) => Err((
+                StatusCode::UNAUTHORIZED,
+                "用户名或密码错误，请重新输入。".into(),
+            )),
+            Err(e) => return Err(e),
+        },
+    };
+    match outcome {
+        Ok(cookie) => {
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/workbench")).into_response())
+        }
+        Err((status, message)) => {
+            let page = render(LoginPage {
+                username: form.username.trim(),
+                error: Some(&message),
+            })?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    RequestParts(parts): RequestParts,
+) -> Result<Response, WebError> {
+    let cookie = session::logout(&state, &parts).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Redirect::to("/workbench/login"),
+    )
+        .into_response())
+}
+
+/// A work queue in the left menu. Cases arrive with the workflow; until then every queue is empty.
+struct Queue {
+    name: &'static str,
+    count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "workbench.html")]
+struct Home<'a> {
+    officer: &'a Officer,
+    roles: String,
+    queues: Vec<Queue>,
+}
+
+async fn home(CurrentOfficer(officer): CurrentOfficer) -> Result<impl IntoResponse, WebError> {
+    let queues = [
+        "待受理",
+        "待审查",
+        "待审批",
+        "补正中",
+        "即将超期",
+        "已超期",
+        "已办结",
+    ]
+    .into_iter()
+    .map(|name| Queue { name, count: 0 })
+    .collect();
+    let roles = officer
+        .roles
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join("、");
+    render(Home {
+        officer: &officer,
+        roles,
+        queues,
+    })
+}

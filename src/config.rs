@@ -1,0 +1,151 @@
+//! Configuration: built-in defaults, then a TOML file, then `TONGBAN_*` environment variables
+//! (nested keys with `__`, e.g. `TONGBAN_FILES__KIND=s3`). See docs/configuration.md.
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use tongban_files::FilesConfig;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded database and local files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; empty means SQLite at `data_dir/tongban.db`.
+    pub database_url: String,
+    /// Address the server listens on.
+    pub listen: SocketAddr,
+    /// File storage; absent means the directory `data_dir/files`.
+    pub files: Option<FilesSection>,
+    /// `text` (readable) or `json` (one object a line, for log collectors).
+    pub log_format: String,
+    /// Seed demo enterprises and officers on first start when the store is empty.
+    pub seed_demo: bool,
+    /// Mark cookies Secure: set when users reach Tongban over HTTPS.
+    pub secure_cookies: bool,
+    /// Hours an officer stays logged in.
+    pub session_hours: u64,
+    /// Seconds one request may take, and so the longest a shutdown waits for one.
+    pub request_timeout_secs: u64,
+    /// Connections to the database.
+    pub max_connections: u32,
+}
+
+/// `[files]` in the file: `kind = "local"` with `dir`, or `kind = "s3"` with bucket and keys.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FilesSection {
+    pub kind: String,
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    #[serde(default)]
+    pub bucket: String,
+    #[serde(default)]
+    pub endpoint: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub access_key_id: String,
+    #[serde(default)]
+    pub secret_access_key: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: String::new(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            files: None,
+            log_format: "text".into(),
+            seed_demo: true,
+            secure_cookies: false,
+            session_hours: 8,
+            request_timeout_secs: 30,
+            max_connections: 8,
+        }
+    }
+}
+
+impl Config {
+    /// Loads the configuration; `file` defaults to `tongban.toml` in the working directory, used
+    /// only if it exists.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => anyhow::bail!("配置文件不存在：{}", path.display()),
+            Some(path) => figment = figment.merge(Toml::file(path)),
+            None => figment = figment.merge(Toml::file("tongban.toml")),
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("TONGBAN_").split("__").ignore(&["config"]))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("配置有误：{e}"))?;
+        if !matches!(config.log_format.as_str(), "text" | "json") {
+            anyhow::bail!("配置有误：log_format 只能是 text 或 json");
+        }
+        Ok(config)
+    }
+
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("tongban.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// Whether the store is the embedded SQLite default.
+    pub fn is_embedded(&self) -> bool {
+        self.database_url().starts_with("sqlite://")
+    }
+
+    pub fn files(&self) -> anyhow::Result<FilesConfig> {
+        let Some(section) = &self.files else {
+            return Ok(FilesConfig::Local {
+                dir: self.data_dir.join("files"),
+            });
+        };
+        match section.kind.as_str() {
+            "local" => Ok(FilesConfig::Local {
+                dir: section
+                    .dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("files")),
+            }),
+            "s3" => {
+                if section.bucket.is_empty() {
+                    anyhow::bail!("配置有误：files.kind = \"s3\" 时必须设置 files.bucket");
+                }
+                Ok(FilesConfig::S3 {
+                    bucket: section.bucket.clone(),
+                    endpoint: section.endpoint.clone(),
+                    region: if section.region.is_empty() {
+                        "us-east-1".into()
+                    } else {
+                        section.region.clone()
+                    },
+                    access_key_id: section.access_key_id.clone(),
+                    secret_access_key: section.secret_access_key.clone(),
+                })
+            }
+            other => anyhow::bail!("配置有误：files.kind 只能是 local 或 s3，而不是 {other:?}"),
+        }
+    }
+
+    pub fn web(&self) -> tongban_web::WebConfig {
+        tongban_web::WebConfig {
+            secure_cookies: self.secure_cookies,
+            session_lifetime: std::time::Duration::from_secs(self.session_hours * 3600),
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+        }
+    }
+
+    pub fn store_options(&self) -> tongban_store::StoreOptions {
+        tongban_store::StoreOptions {
+            max_connections: self.max_connections,
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Demo data: a few realistic enterprises (fictional, with valid unified social credit codes) and
+//! officers of the city bureau and two districts. Reseeding resets them to this state and gives
+//! the officers a new random password, printed once: no password is ever kept in the repository.
+use rand::Rng;
+use tongban_domain::{
+    CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp,
+};
+use tongban_store::{Store, enterprises, officers};
+
+/// (name, first 17 characters of the credit code, legal representative, address, district)
+const ENTERPRISES: [(&str, &str, &str, &str, &str); 5] = [
+    (
+        "上海浦江辐射技术有限公司",
+        "91310115MA1FL8XQ3",
+        "王珺",
+        "上海市浦东新区张江高科技园区蔡伦路88号",
+        "310115",
+    ),
+    (
+        "上海闵联环保科技有限公司",
+        "91310112MA1GB2Y75",
+        "陈喆",
+        "上海市闵行区莘庄工业区春东路508号",
+        "310112",
+    ),
+    (
+        "上海申瑞医疗器械有限公司",
+        "91310104MA1FR6T04",
+        "李玥",
+        "上海市徐汇区漕河泾开发区宜山路1618号",
+        "310104",
+    ),
+    (
+        "上海临港新材料有限公司",
+        "91310115MA1H9KD28",
+        "赵堃",
+        "上海市浦东新区临港新片区环湖西二路888号",
+        "310115",
+    ),
+    (
+        "上海申城固废资源利用有限公司",
+        "91310112MA1FL0C9X",
+        "周立新",
+        "上海市闵行区华漕镇纪翟路1288号",
+        "310112",
+    ),
+];
+
+/// (username, display name, jurisdiction, roles)
+const OFFICERS: [(&str, &str, &str, &[OfficerRole]); 8] = [
+    ("shi.shouli", "市局受理员", "310000", &[OfficerRole::Intake]),
+    (
+        "shi.shencha",
+        "市局审核员",
+        "310000",
+        &[OfficerRole::Review],
+    ),
+    (
+        "shi.shenpi",
+        "市局审批员",
+        "310000",
+        &[OfficerRole::Approval],
+    ),
+    (
+        "shi.admin",
+        "市局系统管理员",
+        "310000",
+        &[OfficerRole::Admin],
+    ),
+    ("pd.shouli", "浦东受理员", "310115", &[OfficerRole::Intake]),
+    (
+        "pd.shencha",
+        "浦东审核员",
+        "310115",
+        &[OfficerRole::Review, OfficerRole::Approval],
+    ),
+    ("mh.shouli", "闵行受理员", "310112", &[OfficerRole::Intake]),
+    (
+        "mh.shencha",
+        "闵行审核员",
+        "310112",
+        &[OfficerRole::Review, OfficerRole::Approval],
+    ),
+];
+
+/// What was seeded, for the printout.
+pub struct Seeded {
+    pub password: String,
+    pub enterprises: Vec<Enterprise>,
+    pub officers: Vec<Officer>,
+}
+
+fn random_password() -> String {
+    // No look-alike characters (0/O, 1/l/I), so it can be read off a terminal and typed.
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    let body: String = (0..12)
+        .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+        .collect();
+    format!("Tb-{body}")
+}
+
+/// Inserts or resets the demo data in one transaction.
+pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
+    let password = random_password();
+    let hash = tongban_web::hash_password(&password);
+    let now = Timestamp::now();
+    let mut tx = store.begin().await?;
+    let mut seeded_enterprises = Vec::new();
+    for (name, code17, legal, address, district) in ENTERPRISES {
+        let mut e = Enterprise {
+            id: EnterpriseId::new(),
+            name: name.into(),
+            credit_code: CreditCode::complete(code17).expect("demo codes use the code alphabet"),
+            legal_representative: legal.into(),
+            registered_address: address.into(),
+            district: Jurisdiction::by_code(district).expect("demo districts exist"),
+            created_at: now,
+        };
+        e.id = enterprises::upsert_by_credit_code(&mut tx, &e).await?;
+        seeded_enterprises.push(e);
+    }
+    let mut seeded_officers = Vec::new();
+    for (username, display, jurisdiction, roles) in OFFICERS {
+        let mut o = Officer {
+            id: OfficerId::new(),
+            username: username.into(),
+            display_name: display.into(),
+            jurisdiction: Jurisdiction::by_code(jurisdiction).expect("demo jurisdictions exist"),
+            roles: roles.to_vec(),
+            created_at: now,
+        };
+        o.id = officers::upsert_by_username(&mut tx, &o, &hash).await?;
+        seeded_officers.push(o);
+    }
+    tx.commit().await?;
+    Ok(Seeded {
+        password,
+        enterprises: seeded_enterprises,
+        officers: seeded_officers,
+    })
+}
+
+/// The printout that tells a person where to log in.
+pub fn describe(seeded: &Seeded, base_url: &str) -> String {
+    let mut out = String::new();
+    out.push_str("\n演示数据已就绪（demo data ready）\n");
+    out.push_str(&format!("  门户首页  {base_url}/\n"));
+    out.push_str(&format!("  工作台    {base_url}/workbench/login\n"));
+    out.push_str(&format!(
+        "  工作人员账号（密码均为 {}，重新执行 `tongban demo` 会生成新密码）：\n",
+        seeded.password
+    ));
+    for o in &seeded.officers {
+        let roles: Vec<_> = o.roles.iter().map(|r| r.label()).collect();
+        out.push_str(&format!(
+            "    {:<12} {}（{}，{}）\n",
+            o.username,
+            o.display_name,
+            o.jurisdiction.bureau,
+            roles.join("、")
+        ));
+    }
+    out.push_str("  演示企业（统一社会信用代码）：\n");
+    for e in &seeded.enterprises {
+        out.push_str(&format!(
+            "    {}  {}（{}）\n",
+            e.credit_code, e.name, e.district.name
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_codes_are_valid_and_distinct() {
+        let mut codes: Vec<_> = ENTERPRISES
+            .iter()
+            .map(|(_, c, ..)| CreditCode::complete(c).unwrap())
+            .collect();
+        for c in &codes {
+            assert!(CreditCode::parse(c.as_str()).is_ok());
+        }
+        codes.dedup();
+        assert_eq!(codes.len(), ENTERPRISES.len());
+    }
+
+    #[test]
+    fn passwords_differ_and_avoid_look_alikes() {
+        let (a, b) = (random_password(), random_password());
+        assert_ne!(a, b);
+        assert!(!a[3..].contains(['0', 'O', '1', 'l', 'I']));
+    }
+}
