@@ -89,8 +89,9 @@ async fn render_errors(req: Request, next: Next) -> Response {
     }
     let message = match response.extensions().get::<ErrorMessage>() {
         Some(m) => m.clone(),
-        // Only fill in bodies we own: an error that already has its own body is passed on.
-        None if has_body(&response) => return response,
+        // A page we rendered ourselves (e.g. the login form with its error) is passed on; the
+        // framework's plain-text rejections are English and get replaced.
+        None if is_rendered(&response) => return response,
         None => message_for_status(status),
     };
     let (mut parts, _) = response.into_parts();
@@ -115,7 +116,10 @@ async fn render_errors(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
-fn has_body(response: &Response) -> bool {
-    use axum::body::HttpBody;
-    response.body().size_hint().upper() != Some(0)
+fn is_rendered(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html") || t.starts_with("application/json"))
 }

@@ -1,0 +1,269 @@
+//! The router driven in-process, on SQLite and PostgreSQL.
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tongban_domain::{Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp};
+use tongban_files::{FileStore, FilesConfig};
+use tongban_store::testing::TestStore;
+use tongban_store::{officers, store_test};
+use tongban_web::{AppState, WebConfig, app, hash_password};
+use tower::ServiceExt;
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn send(router: &Router, req: Request<Body>) -> Page {
+    let response = router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Page {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).unwrap()
+}
+
+fn router(db: &TestStore, files_dir: &std::path::Path) -> Router {
+    let files = FileStore::open(&FilesConfig::Local {
+        dir: files_dir.to_path_buf(),
+    })
+    .unwrap();
+    app(AppState {
+        store: db.store.clone(),
+        files,
+        config: WebConfig::default(),
+    })
+}
+
+async fn add_officer(db: &TestStore, username: &str, password: &str) -> Officer {
+    let o = Officer {
+        id: OfficerId::new(),
+        username: username.into(),
+        display_name: "浦东受理员".into(),
+        jurisdiction: Jurisdiction::by_code("310115").unwrap(),
+        roles: vec![OfficerRole::Intake],
+        created_at: Timestamp::now(),
+    };
+    let mut tx = db.store.begin().await.unwrap();
+    officers::upsert_by_username(&mut tx, &o, &hash_password(password))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    o
+}
+
+fn login_form(username: &str, password: &str) -> Request<Body> {
+    Request::post("/workbench/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username={username}&password={password}"
+        )))
+        .unwrap()
+}
+
+store_test!(
+    the_home_page_is_the_bureaus_portal_in_chinese,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let app = router(&db, dir.path());
+        let page = send(&app, get("/")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert_eq!(
+            page.headers[header::CONTENT_TYPE],
+            "text/html; charset=utf-8"
+        );
+        for text in [
+            "上海市生态环境局",
+            "一网通办",
+            "请登录",
+            "工作人员入口",
+            "一般固体废物跨省级行政区域贮存、处置审批",
+            "行政许可",
+            "备案",
+        ] {
+            assert!(page.body.contains(text), "home page lacks {text}");
+        }
+        assert_eq!(page.headers["x-content-type-options"], "nosniff");
+        let css = send(&app, get("/static/app.css")).await;
+        assert_eq!(css.status, StatusCode::OK);
+        assert!(css.body.contains("--blue"));
+    }
+);
+
+store_test!(readiness_follows_the_store, |db: TestStore| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let app = router(&db, dir.path());
+    let ready = send(&app, get("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&ready.body).unwrap();
+    assert_eq!(json["status"], "ready");
+    assert_eq!(json["store"], db.store.engine().name());
+    assert_eq!(send(&app, get("/healthz")).await.status, StatusCode::OK);
+
+    db.store.close().await;
+    let down = send(&app, get("/readyz")).await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(down.body.contains("数据库暂时无法访问"));
+    // Alive, though not ready.
+    assert_eq!(send(&app, get("/healthz")).await.status, StatusCode::OK);
+});
+
+store_test!(
+    errors_are_chinese_pages_or_json_with_the_request_id,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let app = router(&db, dir.path());
+        let page = send(
+            &app,
+            Request::get("/no/such/page")
+                .header("x-request-id", "req-42")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        assert_eq!(page.headers["x-request-id"], "req-42");
+        assert!(page.body.contains("您访问的页面不存在"));
+        assert!(
+            page.body.contains("req-42"),
+            "the page quotes the request id for support"
+        );
+        assert!(!page.body.contains("panicked") && !page.body.contains("sqlx"));
+
+        let json = send(
+            &app,
+            Request::get("/no/such/page")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(json.status, StatusCode::NOT_FOUND);
+        let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+        assert_eq!(v["error"]["code"], "not_found");
+        assert!(
+            v["error"]["request_id"].as_str().unwrap().len() >= 32,
+            "a request id is made when none is sent"
+        );
+
+        // The framework's own rejections are Chinese too.
+        let wrong_method = send(&app, Request::delete("/").body(Body::empty()).unwrap()).await;
+        assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(wrong_method.body.contains("不支持该操作方式"));
+        let bad_form = send(
+            &app,
+            Request::post("/workbench/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("username=x"))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(bad_form.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_form.body.contains("请求内容有误"), "{}", bad_form.body);
+    }
+);
+
+store_test!(
+    an_officer_logs_in_sees_the_workbench_and_logs_out,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let app = router(&db, dir.path());
+        add_officer(&db, "pd.shouli", "Pudong#2026").await;
+
+        // Not logged in: sent to the login page.
+        let anonymous = send(&app, get("/workbench")).await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+        assert_eq!(anonymous.headers[header::LOCATION], "/workbench/login");
+
+        let wrong = send(&app, login_form("pd.shouli", "pudong#2026")).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("用户名或密码错误"));
+        assert!(
+            wrong.body.contains("value=\"pd.shouli\""),
+            "the username is kept in the form"
+        );
+        let unknown = send(&app, login_form("nobody", "Pudong#2026")).await;
+        assert_eq!(
+            unknown.status,
+            StatusCode::UNAUTHORIZED,
+            "unknown users get the same answer"
+        );
+        let empty = send(&app, login_form("pd.shouli", "")).await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.body.contains("请输入密码"));
+
+        let ok = send(&app, login_form("pd.shouli", "Pudong%232026")).await;
+        assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+        let cookie = ok.headers[header::SET_COOKIE].to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        let session = cookie.split(';').next().unwrap().to_string();
+
+        let bench = send(
+            &app,
+            Request::get("/workbench")
+                .header(header::COOKIE, &session)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(bench.status, StatusCode::OK);
+        for text in [
+            "浦东受理员",
+            "浦东新区生态环境局",
+            "窗口受理",
+            "待受理",
+            "退出",
+        ] {
+            assert!(bench.body.contains(text), "workbench lacks {text}");
+        }
+        // A forged cookie is not a session.
+        let forged = send(
+            &app,
+            Request::get("/workbench")
+                .header(header::COOKIE, "tongban_session=00ff")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(forged.status, StatusCode::SEE_OTHER);
+
+        let out = send(
+            &app,
+            Request::post("/workbench/logout")
+                .header(header::COOKIE, &session)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert!(
+            out.headers[header::SET_COOKIE]
+                .to_str()
+                .unwrap()
+                .contains("Max-Age=0")
+        );
+        let after = send(
+            &app,
+            Request::get("/workbench")
+                .header(header::COOKIE, &session)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            after.status,
+            StatusCode::SEE_OTHER,
+            "the old cookie no longer works"
+        );
+    }
+);

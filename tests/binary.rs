@@ -1,0 +1,378 @@
+//! The real `tongban` binary, started as a user would, talked to over loopback.
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tongban_store::{Store, StoreOptions, enterprises};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tongban");
+
+/// A `tongban` command in its own working directory, with no configuration from the environment.
+fn tongban(dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("TONGBAN_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("TONGBAN_LISTEN", "127.0.0.1:0");
+    cmd
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `tongban serve` and waits for the line that gives its address.
+    fn start(mut cmd: Command) -> Server {
+        let mut child = cmd
+            .arg("serve")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = mpsc::channel();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("已启动：").nth(1) {
+                    let url = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap()
+                        .trim_end_matches('/')
+                        .to_string();
+                    let _ = tx.send(url);
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let base = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server announces its address");
+        Server {
+            child,
+            base,
+            stdout: lines,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGTERM).unwrap();
+        self.wait(Duration::from_secs(30))
+            .expect("server exits after SIGTERM")
+    }
+
+    fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn serves_the_portal_on_the_embedded_default_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+
+    let home = reqwest::get(server.url("/")).await.unwrap();
+    assert_eq!(home.status(), 200);
+    let body = home.text().await.unwrap();
+    assert!(body.contains("上海市生态环境局") && body.contains("一网通办"));
+
+    let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let json: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(json["store"], "SQLite");
+
+    assert!(
+        dir.path().join("data/tongban.db").is_file(),
+        "the data directory holds the SQLite database"
+    );
+    let printed = server.stdout.lock().unwrap().join("\n");
+    assert!(
+        printed.contains("/workbench/login") && printed.contains("shi.shouli"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("91310115MA1FL8XQ34"),
+        "demo enterprises are listed: {printed}"
+    );
+
+    assert!(server.terminate().success());
+}
+
+/// The demo password printed on first start lets an officer into the workbench.
+#[tokio::test]
+async fn the_printed_demo_login_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    let printed = server.stdout.lock().unwrap().join("\n");
+    let password = printed
+        .split("密码均为 ")
+        .nth(1)
+        .unwrap()
+        .split('，')
+        .next()
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(server.url("/workbench/login"))
+        .form(&[("username", "mh.shencha"), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let bench = client
+        .get(server.url("/workbench"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    let body = bench.text().await.unwrap();
+    assert!(
+        body.contains("闵行区生态环境局") && body.contains("审核、审批"),
+        "{body}"
+    );
+    assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn serves_the_same_on_postgresql() {
+    let Some(db) = tongban_store::testing::postgres("serves_the_same_on_postgresql").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = tongban(dir.path());
+    cmd.env("TONGBAN_DATABASE_URL", &db.url);
+    let mut server = Server::start(cmd);
+    let ready: serde_json::Value = reqwest::get(server.url("/readyz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["store"], "PostgreSQL");
+    let home = reqwest::get(server.url("/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("上海市生态环境局"));
+    assert!(
+        !dir.path().join("data/tongban.db").exists(),
+        "no SQLite file when PostgreSQL is configured"
+    );
+    assert!(server.terminate().success());
+}
+
+/// SIGTERM while a request is being received: the request completes, then the process exits 0.
+#[tokio::test]
+async fn sigterm_finishes_in_flight_requests_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    let addr = server.base.trim_start_matches("http://").to_string();
+
+    let body = "username=pd.shouli&password=wrong-password";
+    let (first, rest) = body.split_at(20);
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /workbench/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first.as_bytes()).await.unwrap();
+    conn.flush().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    kill(Pid::from_raw(server.child.id() as i32), Signal::SIGTERM).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        server.child.try_wait().unwrap().is_none(),
+        "the server waits for the request in flight"
+    );
+    // New connections are no longer accepted while it drains.
+    assert!(reqwest::get(server.url("/healthz")).await.is_err());
+
+    conn.write_all(rest.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+    assert!(response.contains("用户名或密码错误"));
+
+    let status = server
+        .wait(Duration::from_secs(30))
+        .expect("exits once the request is done");
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn demo_reseeds_without_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let first = run(tongban(dir.path()).arg("demo"));
+    let second = run(tongban(dir.path()).arg("demo"));
+    let password = |s: &str| {
+        s.split("密码均为 ")
+            .nth(1)
+            .unwrap()
+            .split('，')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(
+        password(&first),
+        password(&second),
+        "each reseed makes a new password"
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let url = format!("sqlite://{}", dir.path().join("data/tongban.db").display());
+        let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+        assert_eq!(enterprises::count(&store).await.unwrap(), 5);
+        assert_eq!(
+            tongban_store::officers::list(&store).await.unwrap().len(),
+            8
+        );
+    });
+}
+
+#[test]
+fn migrate_reports_what_it_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = tongban(dir.path())
+        .args(["migrate", "--status"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&status.stdout).contains("未执行"));
+    let applied = tongban(dir.path()).arg("migrate").output().unwrap();
+    let text = String::from_utf8_lossy(&applied.stdout);
+    assert!(applied.status.success());
+    assert!(
+        text.contains("已执行 1 个迁移") && text.contains("foundation"),
+        "{text}"
+    );
+    let again = tongban(dir.path()).arg("migrate").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("已执行 0 个迁移"));
+}
+
+#[test]
+fn a_file_put_twice_is_stored_once_and_corruption_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let upload = dir.path().join("营业执照.jpg");
+    std::fs::write(&upload, b"\xff\xd8\xff\xe0 scanned licence").unwrap();
+    let put = |expect: &str| {
+        let out = tongban(dir.path())
+            .args(["files", "put"])
+            .arg(&upload)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(out.status.success() && text.contains(expect), "{text}");
+        text.split_whitespace().next().unwrap().to_string()
+    };
+    let digest = put("已保存");
+    assert_eq!(put("未重复保存"), digest);
+    let object = dir
+        .path()
+        .join("data/files/sm3")
+        .join(&digest[..2])
+        .join(&digest);
+    assert!(object.is_file());
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("data/files/sm3"))
+            .unwrap()
+            .count(),
+        1
+    );
+
+    let ok = tongban(dir.path())
+        .args(["files", "check"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success() && String::from_utf8_lossy(&ok.stdout).contains("全部完好"));
+
+    std::fs::write(&object, b"\xff\xd8\xff\xe0 tampered licence").unwrap();
+    let bad = tongban(dir.path())
+        .args(["files", "check"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "a corrupted store fails the check");
+    assert!(String::from_utf8_lossy(&bad.stdout).contains(&format!("已损坏：{digest}")));
+}
+
+#[test]
+fn help_lists_the_commands() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for cmd in ["serve", "migrate", "demo", "files"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+}
+
+#[test]
+fn a_bad_configuration_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tongban.toml"), "log_format = \"xml\"\n").unwrap();
+    let out = tongban(dir.path()).arg("migrate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("log_format 只能是 text 或 json"));
+    std::fs::write(dir.path().join("tongban.toml"), "listen_port = 1\n").unwrap();
+    let out = tongban(dir.path()).arg("migrate").output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listen_port"));
+}
