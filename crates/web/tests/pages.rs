@@ -33,6 +33,16 @@ fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
 }
 
+/// A request without a body carrying one extra header.
+fn with_header(method: &str, path: &str, name: header::HeaderName, value: &str) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(name, value)
+        .body(Body::empty())
+        .unwrap()
+}
+
 fn router(db: &TestStore, files_dir: &std::path::Path) -> Router {
     let files = FileStore::open(&FilesConfig::Local {
         dir: files_dir.to_path_buf(),
@@ -125,10 +135,12 @@ store_test!(
         let app = router(&db, dir.path());
         let page = send(
             &app,
-            Request::get("/no/such/page")
-                .header("x-request-id", "req-42")
-                .body(Body::empty())
-                .unwrap(),
+            with_header(
+                "GET",
+                "/no/such/page",
+                header::HeaderName::from_static("x-request-id"),
+                "req-42",
+            ),
         )
         .await;
         assert_eq!(page.status, StatusCode::NOT_FOUND);
@@ -142,10 +154,7 @@ store_test!(
 
         let json = send(
             &app,
-            Request::get("/no/such/page")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::empty())
-                .unwrap(),
+            with_header("GET", "/no/such/page", header::ACCEPT, "application/json"),
         )
         .await;
         assert_eq!(json.status, StatusCode::NOT_FOUND);
@@ -210,10 +219,7 @@ store_test!(
 
         let bench = send(
             &app,
-            Request::get("/workbench")
-                .header(header::COOKIE, &session)
-                .body(Body::empty())
-                .unwrap(),
+            with_header("GET", "/workbench", header::COOKIE, &session),
         )
         .await;
         assert_eq!(bench.status, StatusCode::OK);
@@ -229,20 +235,14 @@ store_test!(
         // A forged cookie is not a session.
         let forged = send(
             &app,
-            Request::get("/workbench")
-                .header(header::COOKIE, "tongban_session=00ff")
-                .body(Body::empty())
-                .unwrap(),
+            with_header("GET", "/workbench", header::COOKIE, "tongban_session=00ff"),
         )
         .await;
         assert_eq!(forged.status, StatusCode::SEE_OTHER);
 
         let out = send(
             &app,
-            Request::post("/workbench/logout")
-                .header(header::COOKIE, &session)
-                .body(Body::empty())
-                .unwrap(),
+            with_header("POST", "/workbench/logout", header::COOKIE, &session),
         )
         .await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
@@ -254,10 +254,7 @@ store_test!(
         );
         let after = send(
             &app,
-            Request::get("/workbench")
-                .header(header::COOKIE, &session)
-                .body(Body::empty())
-                .unwrap(),
+            with_header("GET", "/workbench", header::COOKIE, &session),
         )
         .await;
         assert_eq!(

@@ -70,27 +70,39 @@ impl JobState {
 
 /// Schedules `job`; returns the id of the queued row (an existing one when the key was taken).
 pub async fn enqueue(tx: &mut Tx, job: &NewJob) -> Result<JobId, StoreError> {
-    let now = Timestamp::now().millis();
-    let payload = job.payload.to_string();
-    let id: String = on_tx!(tx, |c| {
-        sqlx::query_scalar(
-            "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_at, attempts, max_attempts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) \
-             ON CONFLICT (dedupe_key) DO UPDATE SET payload = excluded.payload, run_at = excluded.run_at, \
-             updated_at = excluded.updated_at \
-             RETURNING id",
-        )
-        .bind(JobId::new().as_str())
-        .bind(&job.kind)
-        .bind(&payload)
-        .bind(job.dedupe_key.as_deref())
-        .bind(job.run_at.millis())
-        .bind(job.max_attempts)
-        .bind(now)
-        .fetch_one(c)
+    let reset_timer = "ON CONFLICT (dedupe_key) DO UPDATE SET payload = excluded.payload, \
+                       run_at = excluded.run_at, updated_at = excluded.updated_at";
+    let id = insert(tx, job, reset_timer).await?;
+    id.ok_or_else(|| StoreError::InvalidRow("job upsert returned no row".into()))
+}
+
+/// Schedules `job` unless a queued job already holds its dedupe key (which then keeps its time).
+/// Returns whether a job was added.
+pub async fn enqueue_if_absent(tx: &mut Tx, job: &NewJob) -> Result<bool, StoreError> {
+    Ok(insert(tx, job, "ON CONFLICT (dedupe_key) DO NOTHING")
         .await?
+        .is_some())
+}
+
+/// Inserts `job` with the given conflict clause; the id of the row written, if one was.
+async fn insert(tx: &mut Tx, job: &NewJob, on_conflict: &str) -> Result<Option<JobId>, StoreError> {
+    let sql = format!(
+        "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_at, attempts, max_attempts, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) {on_conflict} RETURNING id"
+    );
+    let id: Option<String> = on_tx!(tx, |c| {
+        sqlx::query_scalar(&sql)
+            .bind(JobId::new().as_str())
+            .bind(&job.kind)
+            .bind(job.payload.to_string())
+            .bind(job.dedupe_key.as_deref())
+            .bind(job.run_at.millis())
+            .bind(job.max_attempts)
+            .bind(Timestamp::now().millis())
+            .fetch_optional(c)
+            .await?
     });
-    Ok(JobId::from_raw(id))
+    Ok(id.map(JobId::from_raw))
 }
 
 /// Claims up to `limit` due jobs until `now + lease`. Several instances may call this at once on
@@ -218,27 +230,4 @@ pub async fn count_queued(store: &Store) -> Result<i64, StoreError> {
             .fetch_one(e)
             .await?
     }))
-}
-
-/// Schedules `job` unless a queued job already holds its dedupe key (which then keeps its time).
-/// Returns whether a job was added.
-pub async fn enqueue_if_absent(tx: &mut Tx, job: &NewJob) -> Result<bool, StoreError> {
-    let now = Timestamp::now().millis();
-    let added = on_tx!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_at, attempts, max_attempts, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(JobId::new().as_str())
-        .bind(&job.kind)
-        .bind(job.payload.to_string())
-        .bind(job.dedupe_key.as_deref())
-        .bind(job.run_at.millis())
-        .bind(job.max_attempts)
-        .bind(now)
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
-    Ok(added == 1)
 }
