@@ -68,6 +68,13 @@ impl Default for Config {
     }
 }
 
+/// `TONGBAN_*` variables that are not settings: the config file path, the log filter, and the
+/// test harness's own (`TONGBAN_TEST_*`), which a developer may well have exported.
+fn is_setting(key: &figment::value::UncasedStr) -> bool {
+    let key = key.as_str().to_ascii_lowercase();
+    !(key == "config" || key == "log" || key.starts_with("test_"))
+}
+
 impl Config {
     /// Loads the configuration; `file` defaults to `tongban.toml` in the working directory, used
     /// only if it exists.
@@ -79,7 +86,7 @@ impl Config {
             None => figment = figment.merge(Toml::file("tongban.toml")),
         }
         let config: Config = figment
-            .merge(Env::prefixed("TONGBAN_").split("__").ignore(&["config"]))
+            .merge(Env::prefixed("TONGBAN_").filter(is_setting).split("__"))
             .extract()
             .map_err(|e| anyhow::anyhow!("配置有误：{e}"))?;
         if !matches!(config.log_format.as_str(), "text" | "json") {

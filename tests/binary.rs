@@ -371,6 +371,19 @@ fn a_bad_configuration_is_refused_with_a_clear_message() {
     let out = tongban(dir.path()).arg("migrate").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("log_format 只能是 text 或 json"));
+    std::fs::write(dir.path().join("tongban.toml"), "log_format = \"json\"\n").unwrap();
+    // Variables that share the prefix but are not settings do not trip the unknown-key check.
+    let out = tongban(dir.path())
+        .arg("migrate")
+        .env("TONGBAN_LOG", "warn")
+        .env("TONGBAN_TEST_POSTGRES_URL", "postgres://elsewhere/x")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     std::fs::write(dir.path().join("tongban.toml"), "listen_port = 1\n").unwrap();
     let out = tongban(dir.path()).arg("migrate").output().unwrap();
     assert!(!out.status.success());
