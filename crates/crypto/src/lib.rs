@@ -1,7 +1,26 @@
-//! Commercial cryptography (商用密码) for Tongban. This crate holds the SM3 digest used to address
-//! stored files and chain events; SM2 signatures and SM4 field encryption join it with the identity work.
+//! Commercial cryptography (商用密码) for Tongban: SM3 digests (addressing files, chaining the
+//! audit log), SM2 signatures with the standard user id (logins, e-signatures, seals, signed
+//! checkpoints), and SM4-GCM encryption of sensitive stored fields.
 #![forbid(unsafe_code)]
 
 mod digest;
+pub mod field;
+pub mod sm2;
 
 pub use digest::{Sm3Digest, Sm3Hasher, sm3};
+pub use field::FieldCipher;
+pub use sm2::{Sm2KeyPair, Sm2PublicKey};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("密钥无效")]
+    InvalidKey,
+    #[error("签名验证失败")]
+    BadSignature,
+    #[error("密钥配置有误：{0}")]
+    KeyConfig(String),
+    #[error("加密字段使用的密钥 {0} 未配置")]
+    UnknownKey(String),
+    #[error("加密字段无法解密（已损坏或密钥不符）")]
+    Undecryptable,
+}
