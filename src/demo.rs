@@ -103,7 +103,7 @@ fn random_password() -> String {
 /// Inserts or resets the demo data in one transaction.
 pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
     let password = random_password();
-    let hash = tongban_web::hash_password(&password);
+    let hash = tongban_identity::hash_password(&password);
     let now = Timestamp::now();
     let mut tx = store.begin().await?;
     let mut seeded_enterprises = Vec::new();

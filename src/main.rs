@@ -44,6 +44,17 @@ enum Command {
         #[command(subcommand)]
         command: FilesCommand,
     },
+    /// Work with the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the SM3 chain over every audit entry; fails naming the first edited or missing row.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -68,6 +79,9 @@ fn main() -> anyhow::Result<()> {
             Command::Migrate { status } => migrate(config, status).await,
             Command::Demo => reseed(config).await,
             Command::Files { command } => files(config, command).await,
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => audit_verify(config).await,
         }
     })
 }
@@ -158,7 +172,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         store.engine().name()
     );
     tracing::info!(%addr, engine = store.engine().name(), "listening");
-    axum::serve(listener, tongban_web::app(state))
+    let app = tongban_web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
@@ -225,6 +240,22 @@ async fn reseed(config: Config) -> anyhow::Result<()> {
     );
     store.close().await;
     Ok(())
+}
+
+async fn audit_verify(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let outcome = tongban_identity::audit::verify(&store).await;
+    store.close().await;
+    match outcome {
+        Ok(n) => {
+            println!("审计日志完好：共 {n} 条记录，摘要链校验通过。");
+            Ok(())
+        }
+        Err(e) => {
+            println!("审计日志校验失败：{e}");
+            anyhow::bail!("审计日志已被篡改")
+        }
+    }
 }
 
 async fn files(config: Config, command: FilesCommand) -> anyhow::Result<()> {

@@ -2,6 +2,7 @@
 //! (unified social credit code), jurisdictions and timestamps. Nothing here knows HTTP or SQL.
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod catalogue;
 pub mod credit_code;
 pub mod ids;

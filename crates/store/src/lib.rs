@@ -24,4 +24,4 @@ pub mod testing;
 
 pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
-pub use repo::{enterprises, jobs, officers, sessions};
+pub use repo::{audit, enterprises, jobs, officers, sessions};

@@ -106,12 +106,13 @@ store_test!(
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let (found, hash) = officers::by_username(&store, "pd.shouli")
+        let state = officers::login_state(&store, "pd.shouli")
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(found, o);
-        assert_eq!(hash, "$argon2id$hash");
+        assert_eq!(state.officer, o);
+        assert_eq!(state.password_hash, "$argon2id$hash");
+        assert_eq!((state.failed_logins, state.locked_until), (0, None));
         assert_eq!(
             officers::by_id(&store, &o.id)
                 .await
@@ -121,7 +122,7 @@ store_test!(
             "浦东受理员"
         );
         assert!(
-            officers::by_username(&store, "nobody")
+            officers::login_state(&store, "nobody")
                 .await
                 .unwrap()
                 .is_none()
@@ -363,3 +364,144 @@ async fn an_unknown_url_is_refused_clearly() {
         .unwrap();
     assert!(matches!(err, StoreError::UnsupportedUrl(_)));
 }
+
+store_test!(
+    audit_entries_chain_and_commit_with_their_action,
+    |db: TestStore| async move {
+        use tongban_domain::audit::{AuditAction, ChainVerifier, GENESIS, NewAuditEntry};
+        use tongban_store::audit;
+        let store = db.store.clone();
+        let entry = |n: i64| NewAuditEntry {
+            actor: "officer:pd".into(),
+            action: AuditAction::Login,
+            object: String::new(),
+            detail: serde_json::json!({ "n": n, "ip": "127.0.0.1" }),
+        };
+        assert_eq!(audit::head(&store).await.unwrap(), (0, GENESIS.to_string()));
+        for n in 1..=3 {
+            let mut tx = store.begin().await.unwrap();
+            let r = audit::append(&mut tx, &entry(n)).await.unwrap();
+            assert_eq!(r.seq, n);
+            tx.commit().await.unwrap();
+        }
+        // An entry whose transaction rolls back leaves no trace and no gap.
+        let mut tx = store.begin().await.unwrap();
+        audit::append(&mut tx, &entry(99)).await.unwrap();
+        drop(tx);
+
+        let rows = audit::page(&store, 0, 100).await.unwrap();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[0].prev_digest, GENESIS);
+        assert_eq!(rows[1].prev_digest, rows[0].digest);
+        let head = audit::head(&store).await.unwrap();
+        assert_eq!(head, (3, rows[2].digest.clone()));
+        let mut v = ChainVerifier::default();
+        for r in &rows {
+            v.check(r).unwrap();
+        }
+        assert_eq!(v.finish(head.0, &head.1), Ok(3));
+        assert_eq!(
+            audit::by_actor(&store, "officer:pd", 2).await.unwrap()[0].seq,
+            3
+        );
+    }
+);
+
+store_test!(
+    concurrent_audit_appends_keep_one_chain,
+    |db: TestStore| async move {
+        use tongban_domain::audit::{AuditAction, ChainVerifier, NewAuditEntry};
+        use tongban_store::audit;
+        let store = db.store.clone();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for j in 0..5 {
+                        let mut tx = store.begin().await.unwrap();
+                        let e = NewAuditEntry {
+                            actor: format!("officer:{i}"),
+                            action: AuditAction::CaseAction,
+                            object: format!("case:{j}"),
+                            detail: serde_json::json!({}),
+                        };
+                        audit::append(&mut tx, &e).await.unwrap();
+                        tx.commit().await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let rows = audit::page(&store, 0, 100).await.unwrap();
+        assert_eq!(rows.len(), 40);
+        let mut v = ChainVerifier::default();
+        for r in &rows {
+            v.check(r).unwrap();
+        }
+        let head = audit::head(&store).await.unwrap();
+        assert_eq!(v.finish(head.0, &head.1), Ok(40));
+    }
+);
+
+store_test!(
+    the_fifth_failed_login_locks_and_a_success_clears,
+    |db: TestStore| async move {
+        let store = db.store.clone();
+        let o = Officer {
+            id: OfficerId::new(),
+            username: "mh.shouli".into(),
+            display_name: "闵行受理员".into(),
+            jurisdiction: Jurisdiction::by_code("310112").unwrap(),
+            roles: vec![OfficerRole::Intake],
+            created_at: Timestamp::now(),
+        };
+        let mut tx = store.begin().await.unwrap();
+        officers::upsert_by_username(&mut tx, &o, "h")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let until = Timestamp::now().after(Duration::from_secs(900));
+        for n in 1..=4 {
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(
+                officers::record_failed_login(&mut tx, &o.id, 5, until)
+                    .await
+                    .unwrap(),
+                None
+            );
+            tx.commit().await.unwrap();
+            assert_eq!(
+                officers::login_state(&store, "mh.shouli")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .failed_logins,
+                n
+            );
+        }
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            officers::record_failed_login(&mut tx, &o.id, 5, until)
+                .await
+                .unwrap(),
+            Some(until)
+        );
+        tx.commit().await.unwrap();
+        let state = officers::login_state(&store, "mh.shouli")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((state.failed_logins, state.locked_until), (0, Some(until)));
+
+        let mut tx = store.begin().await.unwrap();
+        officers::record_login(&mut tx, &o.id).await.unwrap();
+        tx.commit().await.unwrap();
+        let state = officers::login_state(&store, "mh.shouli")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((state.failed_logins, state.locked_until), (0, None));
+    }
+);

@@ -18,8 +18,6 @@ pub enum WebError {
     /// The user's input is wrong; the message names the field.
     #[error("invalid input: {0}")]
     Invalid(String),
-    #[error("wrong credentials")]
-    BadCredentials,
     #[error("conflict: {0}")]
     Conflict(String),
     /// The store or another dependency cannot be reached.
@@ -43,7 +41,6 @@ impl WebError {
             WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
             WebError::Forbidden => StatusCode::FORBIDDEN,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebError::BadCredentials => StatusCode::UNAUTHORIZED,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -56,10 +53,6 @@ impl WebError {
             WebError::LoginRequired { .. } => ("login_required", "请先登录。".to_string()),
             WebError::Forbidden => ("forbidden", "您无权访问该内容。".to_string()),
             WebError::Invalid(m) => ("invalid", m.clone()),
-            WebError::BadCredentials => (
-                "bad_credentials",
-                "用户名或密码错误，请重新输入。".to_string(),
-            ),
             WebError::Conflict(m) => ("conflict", m.clone()),
             WebError::Unavailable(_) => (
                 "unavailable",

@@ -17,7 +17,6 @@ use tongban_files::FileStore;
 use tongban_store::Store;
 
 pub use error::WebError;
-pub use session::hash_password;
 
 /// Settings of the web layer.
 #[derive(Clone, Debug)]

@@ -9,8 +9,10 @@ use serde::Deserialize;
 use tongban_domain::Officer;
 
 use crate::portal::render;
-use crate::session::{self, CurrentOfficer, RequestParts};
+use crate::session::{self, ClientAddr, CurrentOfficer, SessionCookie};
 use crate::{AppState, WebError};
+use tongban_identity::officer_login::officer_logout;
+use tongban_identity::{LoginError, officer_login};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,6 +43,7 @@ struct Credentials {
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Form(form): Form<Credentials>,
 ) -> Result<Response, WebError> {
     let missing = if form.username.trim().is_empty() {
@@ -50,19 +53,38 @@ async fn login(
     } else {
         None
     };
+    let lifetime = state.config.session_lifetime;
     let outcome = match missing {
         Some(m) => Err((StatusCode::UNPROCESSABLE_ENTITY, m.to_string())),
-        None => match session::login(&state, &form.username, &form.password).await {
-            Ok(cookie) => Ok(cookie),
-            Err(WebError::BadCredentials) => Err((
+        None => match officer_login(
+            &state.store,
+            &form.username,
+            &form.password,
+            &client,
+            lifetime,
+        )
+        .await
+        {
+            Ok(login) => Ok(login.session_secret),
+            Err(LoginError::BadCredentials) => Err((
                 StatusCode::UNAUTHORIZED,
                 "用户名或密码错误，请重新输入。".into(),
             )),
-            Err(e) => return Err(e),
+            Err(LoginError::Locked { until }) => Err((
+                StatusCode::LOCKED,
+                format!(
+                    "该账号因连续{}次登录失败已被锁定，请于{}后再试，或联系管理员。",
+                    tongban_identity::LOCK_AFTER_FAILURES,
+                    until.beijing()
+                ),
+            )),
+            Err(LoginError::Store(e)) => return Err(e.into()),
         },
     };
     match outcome {
-        Ok(cookie) => {
+        Ok(secret) => {
+            let cookie =
+                session::set_cookie(&secret, lifetime.as_secs(), state.config.secure_cookies);
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/workbench")).into_response())
         }
         Err((status, message)) => {
@@ -77,11 +99,15 @@ async fn login(
 
 async fn logout(
     State(state): State<AppState>,
-    RequestParts(parts): RequestParts,
+    SessionCookie { secret }: SessionCookie,
 ) -> Result<Response, WebError> {
-    let cookie = session::logout(&state, &parts).await?;
+    if let Some(secret) = secret {
+        let officer = tongban_identity::session::officer(&state.store, &secret).await?;
+        officer_logout(&state.store, &secret, officer.as_ref()).await?;
+    }
+    let cleared = session::set_cookie("", 0, state.config.secure_cookies);
     Ok((
-        [(header::SET_COOKIE, cookie)],
+        [(header::SET_COOKIE, cleared)],
         Redirect::to("/workbench/login"),
     )
         .into_response())

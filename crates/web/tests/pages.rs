@@ -4,9 +4,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tongban_domain::{Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp};
 use tongban_files::{FileStore, FilesConfig};
+use tongban_identity::hash_password;
 use tongban_store::testing::TestStore;
 use tongban_store::{officers, store_test};
-use tongban_web::{AppState, WebConfig, app, hash_password};
+use tongban_web::{AppState, WebConfig, app};
 use tower::ServiceExt;
 
 struct Page {
@@ -262,5 +263,31 @@ store_test!(
             StatusCode::SEE_OTHER,
             "the old cookie no longer works"
         );
+    }
+);
+
+store_test!(
+    the_fifth_wrong_password_locks_the_officer_out,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let app = router(&db, dir.path());
+        add_officer(&db, "pd.shouli", "Pudong#2026").await;
+        for _ in 0..4 {
+            assert_eq!(
+                send(&app, login_form("pd.shouli", "guess")).await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let fifth = send(&app, login_form("pd.shouli", "guess")).await;
+        assert_eq!(fifth.status, StatusCode::LOCKED);
+        assert!(
+            fifth.body.contains("连续5次登录失败已被锁定"),
+            "{}",
+            fifth.body
+        );
+        // Even the right password is refused while locked.
+        let right = send(&app, login_form("pd.shouli", "Pudong%232026")).await;
+        assert_eq!(right.status, StatusCode::LOCKED);
+        assert!(right.headers.get(header::SET_COOKIE).is_none());
     }
 );

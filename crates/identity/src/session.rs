@@ -1,0 +1,50 @@
+//! Login sessions. The client holds a random 256-bit secret; the store keeps only its SM3 digest,
+//! so a copy of the sessions table cannot be replayed.
+use std::time::Duration;
+
+use rand::RngCore;
+use tongban_crypto::sm3;
+use tongban_domain::{Officer, Timestamp};
+use tongban_store::{StoreError, Tx, officers, sessions};
+
+fn key_of(secret: &str) -> String {
+    sm3(secret.as_bytes()).to_hex()
+}
+
+/// Opens a session for `officer` inside `tx`; returns the secret for the cookie.
+pub async fn open(
+    tx: &mut Tx,
+    officer: &Officer,
+    lifetime: Duration,
+) -> Result<String, StoreError> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    sessions::insert(
+        tx,
+        &key_of(&secret),
+        &officer.id,
+        Timestamp::now().after(lifetime),
+    )
+    .await?;
+    Ok(secret)
+}
+
+/// The officer whose live session `secret` is, if any.
+pub async fn officer(
+    store: &tongban_store::Store,
+    secret: &str,
+) -> Result<Option<Officer>, StoreError> {
+    let Some(session) = sessions::live(store, &key_of(secret), Timestamp::now()).await? else {
+        return Ok(None);
+    };
+    match session.officer_id {
+        Some(id) => officers::by_id(store, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// Ends the session `secret` (no error if it was already gone).
+pub async fn close(tx: &mut Tx, secret: &str) -> Result<(), StoreError> {
+    sessions::delete(tx, &key_of(secret)).await
+}

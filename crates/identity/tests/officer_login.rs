@@ -1,0 +1,111 @@
+//! Officer login on both engines: sessions, lockout, and the audit trail it leaves.
+use std::time::Duration;
+
+use tongban_domain::{Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp};
+use tongban_identity::officer_login::officer_logout;
+use tongban_identity::{LOCK_AFTER_FAILURES, LoginError, hash_password, officer_login, session};
+use tongban_store::testing::TestStore;
+use tongban_store::{audit, officers, store_test};
+
+async fn officer(db: &TestStore, password: &str) -> Officer {
+    let o = Officer {
+        id: OfficerId::new(),
+        username: "pd.shencha".into(),
+        display_name: "浦东审核员".into(),
+        jurisdiction: Jurisdiction::by_code("310115").unwrap(),
+        roles: vec![OfficerRole::Review],
+        created_at: Timestamp::now(),
+    };
+    let mut tx = db.store.begin().await.unwrap();
+    officers::upsert_by_username(&mut tx, &o, &hash_password(password))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    o
+}
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+store_test!(
+    a_login_opens_a_session_and_is_audited,
+    |db: TestStore| async move {
+        let o = officer(&db, "Right#2026").await;
+        let login = officer_login(&db.store, " pd.shencha ", "Right#2026", "127.0.0.1", HOUR)
+            .await
+            .unwrap();
+        assert_eq!(login.officer, o);
+        assert_eq!(
+            session::officer(&db.store, &login.session_secret)
+                .await
+                .unwrap(),
+            Some(o.clone())
+        );
+        assert_eq!(session::officer(&db.store, "forged").await.unwrap(), None);
+
+        officer_logout(&db.store, &login.session_secret, Some(&o))
+            .await
+            .unwrap();
+        assert_eq!(
+            session::officer(&db.store, &login.session_secret)
+                .await
+                .unwrap(),
+            None
+        );
+
+        let actions: Vec<_> = audit::page(&db.store, 0, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(actions, ["login", "logout"]);
+        assert_eq!(tongban_identity::audit::verify(&db.store).await.unwrap(), 2);
+    }
+);
+
+store_test!(
+    five_failures_lock_the_account_even_against_the_right_password,
+    |db: TestStore| async move {
+        officer(&db, "Right#2026").await;
+        for _ in 1..LOCK_AFTER_FAILURES {
+            assert!(matches!(
+                officer_login(&db.store, "pd.shencha", "wrong", "10.0.0.9", HOUR).await,
+                Err(LoginError::BadCredentials)
+            ));
+        }
+        let until = match officer_login(&db.store, "pd.shencha", "wrong", "10.0.0.9", HOUR).await {
+            Err(LoginError::Locked { until }) => until,
+            other => panic!("the fifth failure did not lock: {other:?}"),
+        };
+        assert!(until > Timestamp::now().after(Duration::from_secs(14 * 60)));
+        assert!(matches!(
+            officer_login(&db.store, "pd.shencha", "Right#2026", "10.0.0.9", HOUR).await,
+            Err(LoginError::Locked { .. })
+        ));
+
+        let actions: Vec<_> = audit::page(&db.store, 0, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.action)
+            .collect();
+        assert_eq!(actions.iter().filter(|a| *a == "login_failed").count(), 5);
+        assert!(actions.contains(&"account_locked".to_string()));
+        assert_eq!(actions.last().unwrap(), "login_locked");
+        tongban_identity::audit::verify(&db.store).await.unwrap();
+    }
+);
+
+store_test!(
+    an_unknown_username_fails_like_a_wrong_password,
+    |db: TestStore| async move {
+        assert!(matches!(
+            officer_login(&db.store, "nobody", "x", "127.0.0.1", HOUR).await,
+            Err(LoginError::BadCredentials)
+        ));
+        let rows = audit::page(&db.store, 0, 10).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].action, "login_failed");
+        assert!(rows[0].detail.contains("nobody"));
+    }
+);
