@@ -302,10 +302,14 @@ fn migrate_reports_what_it_applied() {
     let applied = tongban(dir.path()).arg("migrate").output().unwrap();
     let text = String::from_utf8_lossy(&applied.stdout);
     assert!(applied.status.success());
+    let all = tongban_store::migrations::MIGRATIONS;
     assert!(
-        text.contains("已执行 1 个迁移") && text.contains("foundation"),
+        text.contains(&format!("已执行 {} 个迁移", all.len())),
         "{text}"
     );
+    for m in all {
+        assert!(text.contains(m.name), "{text}");
+    }
     let again = tongban(dir.path()).arg("migrate").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("已执行 0 个迁移"));
 }
