@@ -90,6 +90,24 @@ impl Server {
     }
 }
 
+/// Opens the login page as a browser would and returns the CSRF token its cookie carries.
+async fn csrf_token(server: &Server) -> String {
+    let page = reqwest::get(server.url("/workbench/login")).await.unwrap();
+    let cookie = page.headers()["set-cookie"].to_str().unwrap().to_string();
+    let token = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .strip_prefix("tongban_csrf=")
+        .unwrap()
+        .to_string();
+    assert!(
+        page.text().await.unwrap().contains(&token),
+        "the form carries the token"
+    );
+    token
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -147,9 +165,15 @@ async fn the_printed_demo_login_works() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let token = csrf_token(&server).await;
     let login = client
         .post(server.url("/workbench/login"))
-        .form(&[("username", "mh.shencha"), ("password", password.as_str())])
+        .header("cookie", format!("tongban_csrf={token}"))
+        .form(&[
+            ("username", "mh.shencha"),
+            ("password", password.as_str()),
+            ("_csrf", token.as_str()),
+        ])
         .send()
         .await
         .unwrap();
@@ -213,11 +237,12 @@ async fn sigterm_finishes_in_flight_requests_and_exits_0() {
     let mut server = Server::start(tongban(dir.path()));
     let addr = server.base.trim_start_matches("http://").to_string();
 
-    let body = "username=pd.shouli&password=wrong-password";
+    let token = csrf_token(&server).await;
+    let body = format!("username=pd.shouli&password=wrong-password&_csrf={token}");
     let (first, rest) = body.split_at(20);
     let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
     let head = format!(
-        "POST /workbench/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        "POST /workbench/login HTTP/1.1\r\nHost: {addr}\r\nCookie: tongban_csrf={token}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     conn.write_all(head.as_bytes()).await.unwrap();

@@ -11,6 +11,14 @@ pub use digest::{Sm3Digest, Sm3Hasher, sm3};
 pub use field::FieldCipher;
 pub use sm2::{Sm2KeyPair, Sm2PublicKey};
 
+/// 32 bytes from the operating system's generator, as 64 hex characters: session secrets,
+/// CSRF tokens, login challenges.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+    hex::encode(bytes)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {
     #[error("密钥无效")]

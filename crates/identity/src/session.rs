@@ -2,7 +2,6 @@
 //! so a copy of the sessions table cannot be replayed.
 use std::time::Duration;
 
-use rand::RngCore;
 use tongban_crypto::sm3;
 use tongban_domain::{Officer, Timestamp};
 use tongban_store::{StoreError, Tx, officers, sessions};
@@ -17,9 +16,7 @@ pub async fn open(
     officer: &Officer,
     lifetime: Duration,
 ) -> Result<String, StoreError> {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = hex::encode(bytes);
+    let secret = tongban_crypto::random_token();
     sessions::insert(
         tx,
         &key_of(&secret),

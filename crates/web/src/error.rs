@@ -15,6 +15,9 @@ pub enum WebError {
     LoginRequired { login_path: &'static str },
     #[error("forbidden")]
     Forbidden,
+    /// A state-changing request without the page's CSRF token: an old page, or another site.
+    #[error("missing or wrong CSRF token")]
+    StaleForm,
     /// The user's input is wrong; the message names the field.
     #[error("invalid input: {0}")]
     Invalid(String),
@@ -39,7 +42,7 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
-            WebError::Forbidden => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::StaleForm => StatusCode::FORBIDDEN,
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -52,6 +55,10 @@ impl WebError {
             WebError::NotFound => ("not_found", "您访问的页面不存在或已被删除。".to_string()),
             WebError::LoginRequired { .. } => ("login_required", "请先登录。".to_string()),
             WebError::Forbidden => ("forbidden", "您无权访问该内容。".to_string()),
+            WebError::StaleForm => (
+                "stale_form",
+                "页面已过期或请求来源无法确认，请刷新页面后重新提交。".to_string(),
+            ),
             WebError::Invalid(m) => ("invalid", m.clone()),
             WebError::Conflict(m) => ("conflict", m.clone()),
             WebError::Unavailable(_) => (

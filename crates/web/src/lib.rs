@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod assets;
+pub mod csrf;
 mod error;
 mod health;
 mod middleware;

@@ -52,6 +52,7 @@ pub fn apply(router: Router, timeout: Duration) -> Router {
                 HeaderValue::from_static("same-origin"),
             ))
             .layer(middleware::from_fn(render_errors))
+            .layer(middleware::from_fn(crate::csrf::protect))
             .layer(CatchPanicLayer::custom(|_| {
                 tracing::error!("handler panicked");
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()

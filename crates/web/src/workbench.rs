@@ -8,6 +8,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tongban_domain::Officer;
 
+use crate::csrf::CsrfToken;
 use crate::portal::render;
 use crate::session::{self, ClientAddr, CurrentOfficer, SessionCookie};
 use crate::{AppState, WebError};
@@ -26,12 +27,14 @@ pub fn routes() -> Router<AppState> {
 struct LoginPage<'a> {
     username: &'a str,
     error: Option<&'a str>,
+    csrf: &'a str,
 }
 
-async fn login_page() -> Result<impl IntoResponse, WebError> {
+async fn login_page(CsrfToken(csrf): CsrfToken) -> Result<impl IntoResponse, WebError> {
     render(LoginPage {
         username: "",
         error: None,
+        csrf: &csrf,
     })
 }
 
@@ -44,6 +47,7 @@ struct Credentials {
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
+    CsrfToken(csrf): CsrfToken,
     Form(form): Form<Credentials>,
 ) -> Result<Response, WebError> {
     let missing = if form.username.trim().is_empty() {
@@ -91,6 +95,7 @@ async fn login(
             let page = render(LoginPage {
                 username: form.username.trim(),
                 error: Some(&message),
+                csrf: &csrf,
             })?;
             Ok((status, page).into_response())
         }
@@ -123,11 +128,15 @@ struct Queue {
 #[template(path = "workbench.html")]
 struct Home<'a> {
     officer: &'a Officer,
+    csrf: &'a str,
     roles: String,
     queues: Vec<Queue>,
 }
 
-async fn home(CurrentOfficer(officer): CurrentOfficer) -> Result<impl IntoResponse, WebError> {
+async fn home(
+    CurrentOfficer(officer): CurrentOfficer,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<impl IntoResponse, WebError> {
     let queues = [
         "待受理",
         "待审查",
@@ -148,6 +157,7 @@ async fn home(CurrentOfficer(officer): CurrentOfficer) -> Result<impl IntoRespon
         .join("、");
     render(Home {
         officer: &officer,
+        csrf: &csrf,
         roles,
         queues,
     })

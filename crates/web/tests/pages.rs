@@ -44,6 +44,73 @@ fn with_header(method: &str, path: &str, name: header::HeaderName, value: &str) 
         .unwrap()
 }
 
+/// A browser: keeps the cookies it is given and sends forms with the page's CSRF token.
+struct Browser {
+    app: Router,
+    cookies: std::collections::BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new(app: &Router) -> Self {
+        Self {
+            app: app.clone(),
+            cookies: Default::default(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let mut req = req;
+        if !self.cookies.is_empty() {
+            req.headers_mut()
+                .insert(header::COOKIE, self.cookie_header().parse().unwrap());
+        }
+        let page = send(&self.app, req).await;
+        for set in page.headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_string(), value.to_string());
+            }
+        }
+        page
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        self.send(get(path)).await
+    }
+
+    /// Posts `body` (url-encoded) with the CSRF token, as a form on one of our pages does.
+    async fn post_form(&mut self, path: &str, body: &str) -> Page {
+        if !self.cookies.contains_key("tongban_csrf") {
+            self.get("/").await;
+        }
+        let token = self.cookies["tongban_csrf"].clone();
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("{body}&_csrf={token}")))
+            .unwrap();
+        self.send(req).await
+    }
+
+    async fn login(&mut self, username: &str, password: &str) -> Page {
+        self.post_form(
+            "/workbench/login",
+            &format!("username={username}&password={password}"),
+        )
+        .await
+    }
+}
+
 fn router(db: &TestStore, files_dir: &std::path::Path) -> Router {
     let files = FileStore::open(&FilesConfig::Local {
         dir: files_dir.to_path_buf(),
@@ -71,15 +138,6 @@ async fn add_officer(db: &TestStore, username: &str, password: &str) -> Officer 
         .unwrap();
     tx.commit().await.unwrap();
     o
-}
-
-fn login_form(username: &str, password: &str) -> Request<Body> {
-    Request::post("/workbench/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!(
-            "username={username}&password={password}"
-        )))
-        .unwrap()
 }
 
 store_test!(
@@ -167,17 +225,22 @@ store_test!(
         );
 
         // The framework's own rejections are Chinese too.
-        let wrong_method = send(&app, Request::delete("/").body(Body::empty()).unwrap()).await;
+        let mut browser = Browser::new(&app);
+        browser.get("/").await;
+        let token = browser.cookies["tongban_csrf"].clone();
+        let wrong_method = browser
+            .send(
+                Request::delete("/")
+                    .header("x-csrf-token", token)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
         assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
         assert!(wrong_method.body.contains("不支持该操作方式"));
-        let bad_form = send(
-            &app,
-            Request::post("/workbench/login")
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(Body::from("username=x"))
-                .unwrap(),
-        )
-        .await;
+        let bad_form = Browser::new(&app)
+            .post_form("/workbench/login", "username=x")
+            .await;
         assert_eq!(bad_form.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(bad_form.body.contains("请求内容有误"), "{}", bad_form.body);
     }
@@ -189,40 +252,44 @@ store_test!(
         let dir = tempfile::tempdir().unwrap();
         let app = router(&db, dir.path());
         add_officer(&db, "pd.shouli", "Pudong#2026").await;
+        let mut browser = Browser::new(&app);
 
         // Not logged in: sent to the login page.
-        let anonymous = send(&app, get("/workbench")).await;
+        let anonymous = browser.get("/workbench").await;
         assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
         assert_eq!(anonymous.headers[header::LOCATION], "/workbench/login");
+        let form = browser.get("/workbench/login").await;
+        let token = browser.cookies["tongban_csrf"].clone();
+        assert!(
+            form.body
+                .contains(&format!("name=\"_csrf\" value=\"{token}\"")),
+            "the form carries the token"
+        );
 
-        let wrong = send(&app, login_form("pd.shouli", "pudong#2026")).await;
+        let wrong = browser.login("pd.shouli", "pudong#2026").await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
         assert!(wrong.body.contains("用户名或密码错误"));
         assert!(
             wrong.body.contains("value=\"pd.shouli\""),
             "the username is kept in the form"
         );
-        let unknown = send(&app, login_form("nobody", "Pudong#2026")).await;
+        let unknown = browser.login("nobody", "Pudong#2026").await;
         assert_eq!(
             unknown.status,
             StatusCode::UNAUTHORIZED,
             "unknown users get the same answer"
         );
-        let empty = send(&app, login_form("pd.shouli", "")).await;
+        let empty = browser.login("pd.shouli", "").await;
         assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(empty.body.contains("请输入密码"));
 
-        let ok = send(&app, login_form("pd.shouli", "Pudong%232026")).await;
+        let ok = browser.login("pd.shouli", "Pudong%232026").await;
         assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
         let cookie = ok.headers[header::SET_COOKIE].to_str().unwrap().to_string();
         assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
         let session = cookie.split(';').next().unwrap().to_string();
 
-        let bench = send(
-            &app,
-            with_header("GET", "/workbench", header::COOKIE, &session),
-        )
-        .await;
+        let bench = browser.get("/workbench").await;
         assert_eq!(bench.status, StatusCode::OK);
         for text in [
             "浦东受理员",
@@ -241,11 +308,7 @@ store_test!(
         .await;
         assert_eq!(forged.status, StatusCode::SEE_OTHER);
 
-        let out = send(
-            &app,
-            with_header("POST", "/workbench/logout", header::COOKIE, &session),
-        )
-        .await;
+        let out = browser.post_form("/workbench/logout", "").await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         assert!(
             out.headers[header::SET_COOKIE]
@@ -267,18 +330,72 @@ store_test!(
 );
 
 store_test!(
+    forms_without_the_pages_token_are_refused,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let app = router(&db, dir.path());
+        add_officer(&db, "pd.shouli", "Pudong#2026").await;
+        let mut victim = Browser::new(&app);
+        victim.login("pd.shouli", "Pudong%232026").await;
+        assert_eq!(victim.get("/workbench").await.status, StatusCode::OK);
+
+        // Another site makes the victim's browser post: the cookies go along, the token cannot.
+        let forged = Request::post("/workbench/logout")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(""))
+            .unwrap();
+        let refused = victim.send(forged).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(
+            refused.body.contains("页面已过期或请求来源无法确认"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(
+            victim.get("/workbench").await.status,
+            StatusCode::OK,
+            "still logged in"
+        );
+
+        // A token from another browser does not fit this one's cookie.
+        let mut attacker = Browser::new(&app);
+        attacker.get("/").await;
+        let foreign = attacker.cookies["tongban_csrf"].clone();
+        let wrong = Request::post("/workbench/logout")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!("_csrf={foreign}")))
+            .unwrap();
+        assert_eq!(victim.send(wrong).await.status, StatusCode::FORBIDDEN);
+
+        // The header works for scripts.
+        let token = victim.cookies["tongban_csrf"].clone();
+        let scripted = Request::post("/workbench/logout")
+            .header("x-csrf-token", token)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(victim.send(scripted).await.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            victim.get("/workbench").await.status,
+            StatusCode::SEE_OTHER,
+            "logged out"
+        );
+    }
+);
+
+store_test!(
     the_fifth_wrong_password_locks_the_officer_out,
     |db: TestStore| async move {
         let dir = tempfile::tempdir().unwrap();
         let app = router(&db, dir.path());
         add_officer(&db, "pd.shouli", "Pudong#2026").await;
+        let mut browser = Browser::new(&app);
         for _ in 0..4 {
             assert_eq!(
-                send(&app, login_form("pd.shouli", "guess")).await.status,
+                browser.login("pd.shouli", "guess").await.status,
                 StatusCode::UNAUTHORIZED
             );
         }
-        let fifth = send(&app, login_form("pd.shouli", "guess")).await;
+        let fifth = browser.login("pd.shouli", "guess").await;
         assert_eq!(fifth.status, StatusCode::LOCKED);
         assert!(
             fifth.body.contains("连续5次登录失败已被锁定"),
@@ -286,7 +403,7 @@ store_test!(
             fifth.body
         );
         // Even the right password is refused while locked.
-        let right = send(&app, login_form("pd.shouli", "Pudong%232026")).await;
+        let right = browser.login("pd.shouli", "Pudong%232026").await;
         assert_eq!(right.status, StatusCode::LOCKED);
         assert!(right.headers.get(header::SET_COOKIE).is_none());
     }
