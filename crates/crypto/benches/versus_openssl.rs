@@ -27,10 +27,13 @@ fn rate(mut op: impl FnMut()) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-fn median3(mut f: impl FnMut() -> f64) -> f64 {
-    let mut v = [f(), f(), f()];
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+fn median(mut v: [f64; 3]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
     v[1]
+}
+
+fn median3(mut f: impl FnMut() -> f64) -> f64 {
+    median([f(), f(), f()])
 }
 
 fn mb(ops_per_sec: f64) -> f64 {
@@ -70,9 +73,7 @@ fn openssl_sm2() -> Option<(f64, f64)> {
 }
 
 fn median3_opt(mut f: impl FnMut() -> Option<f64>) -> Option<f64> {
-    let mut v = vec![f()?, f()?, f()?];
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    Some(v[1])
+    Some(median([f()?, f()?, f()?]))
 }
 
 fn row(name: &str, unit: &str, ours: f64, theirs: Option<f64>) {
@@ -138,15 +139,9 @@ fn main() {
     let sm3_theirs = median3_opt(|| openssl_throughput("sm3"));
     let ctr_theirs = median3_opt(|| openssl_throughput("sm4-ctr"));
     let sm2_runs: Option<Vec<(f64, f64)>> = (0..3).map(|_| openssl_sm2()).collect();
-    let (sign_theirs, verify_theirs) = match sm2_runs {
-        Some(mut runs) => {
-            let mut s: Vec<f64> = runs.iter().map(|r| r.0).collect();
-            let mut v: Vec<f64> = runs.drain(..).map(|r| r.1).collect();
-            s.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-            (Some(s[1]), Some(v[1]))
-        }
-        None => (None, None),
+    let (sign_theirs, verify_theirs) = match sm2_runs.as_deref() {
+        Some([a, b, c]) => (Some(median([a.0, b.0, c.0])), Some(median([a.1, b.1, c.1]))),
+        _ => (None, None),
     };
 
     let version = Command::new("openssl")
