@@ -2,9 +2,10 @@
 //!
 //! `cargo bench -p tongban-crypto --bench versus_openssl`
 //!
-//! Each figure is the median of three rounds of about one second; throughput uses 16 KiB buffers,
-//! as `openssl speed -bytes 16384` does, alternating rounds of ours and OpenSSL's. OpenSSL 3.0 has no SM4-GCM, so SM4 is compared in CTR
-//! mode (the keystream GCM is built on); our field cipher's own SM4-GCM figure is printed too.
+//! Rounds of ours and of OpenSSL's alternate; each figure is the median of three rounds of about
+//! one second; throughput uses 16 KiB buffers, as `openssl speed -bytes 16384` does. OpenSSL 3.0
+//! has no SM4-GCM, so SM4 is compared in CTR mode (the keystream GCM is built on); our field
+//! cipher's own SM4-GCM figure is printed too.
 use std::process::Command;
 use std::time::{Duration, Instant};
 
