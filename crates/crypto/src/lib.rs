@@ -3,6 +3,7 @@
 //! checkpoints), and SM4-GCM encryption of sensitive stored fields.
 #![forbid(unsafe_code)]
 
+pub mod cert;
 mod digest;
 pub mod field;
 pub mod sm2;
@@ -31,4 +32,6 @@ pub enum CryptoError {
     UnknownKey(String),
     #[error("加密字段无法解密（已损坏或密钥不符）")]
     Undecryptable,
+    #[error("证书无效：{0}")]
+    Certificate(String),
 }

@@ -71,6 +71,20 @@ impl Sm2PublicKey {
             .expect("an SM2 public key encodes")
     }
 
+    /// The SubjectPublicKeyInfo in DER, as a certificate carries it.
+    pub fn to_spki_der(&self) -> Vec<u8> {
+        self.0
+            .to_public_key_der()
+            .expect("an SM2 public key encodes")
+            .into_vec()
+    }
+
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, CryptoError> {
+        PublicKey::from_public_key_der(der)
+            .map(Self)
+            .map_err(|_| CryptoError::InvalidKey)
+    }
+
     /// The uncompressed point 04 ‖ x ‖ y.
     pub fn to_sec1(&self) -> Vec<u8> {
         self.0.to_sec1_bytes().to_vec()

@@ -201,3 +201,71 @@ fn sm3_digests_match_openssl() {
         assert_eq!(sm3(bytes).to_hex(), theirs, "{name}");
     }
 }
+
+#[test]
+fn openssl_reads_and_verifies_our_certificates() {
+    use std::time::Duration;
+    use tongban_crypto::cert::{Ca, Holder};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let ca = Ca::create("通办测试CA", year).unwrap();
+    let key = Sm2KeyPair::generate();
+    let holder = Holder::Enterprise {
+        name: "上海浦江辐射技术有限公司".into(),
+        credit_code: "91310115MA1FL8XQ34".into(),
+    };
+    std::fs::write(d.join("ca.pem"), ca.cert_pem()).unwrap();
+    std::fs::write(
+        d.join("cert.pem"),
+        ca.issue(&holder, &key.public_key(), year).unwrap(),
+    )
+    .unwrap();
+
+    let Some(out) = openssl(
+        d,
+        &[
+            "x509", "-in", "cert.pem", "-noout", "-text", "-nameopt", "utf8",
+        ],
+    ) else {
+        return;
+    };
+    let text = ok(out);
+    assert!(text.contains("SM2-with-SM3"), "{text}");
+    assert!(
+        text.contains("91310115MA1FL8XQ34") && text.contains("上海浦江辐射技术有限公司"),
+        "{text}"
+    );
+    assert!(
+        text.contains("CA:FALSE") && text.contains("Digital Signature"),
+        "{text}"
+    );
+
+    let out = openssl(
+        d,
+        &["verify", "-CAfile", "ca.pem", "-vfyopt", DISTID, "cert.pem"],
+    )
+    .unwrap();
+    assert!(ok(out).contains("cert.pem: OK"));
+
+    // A certificate from another CA does not verify against ours.
+    let stranger = Ca::create("通办测试CA", year).unwrap();
+    std::fs::write(
+        d.join("other.pem"),
+        stranger.issue(&holder, &key.public_key(), year).unwrap(),
+    )
+    .unwrap();
+    let out = openssl(
+        d,
+        &[
+            "verify",
+            "-CAfile",
+            "ca.pem",
+            "-vfyopt",
+            DISTID,
+            "other.pem",
+        ],
+    )
+    .unwrap();
+    assert!(!out.status.success());
+}
