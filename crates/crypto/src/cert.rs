@@ -126,7 +126,7 @@ fn build(
             },
             &subject,
         )?,
-        extension(KeyUsage(usage.into()), &subject)?,
+        extension(KeyUsage(usage), &subject)?,
     ];
     let tbs = TbsCertificate {
         version: Version::V3,
