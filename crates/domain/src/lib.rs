@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod calendar;
 pub mod catalogue;
 pub mod credit_code;
 pub mod ids;
