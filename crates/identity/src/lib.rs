@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod enterprise;
 pub mod officer_login;
 pub mod password;
 pub mod session;

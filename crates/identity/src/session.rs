@@ -6,7 +6,7 @@ use tongban_crypto::sm3;
 use tongban_domain::{Officer, Timestamp};
 use tongban_store::{StoreError, Tx, officers, sessions};
 
-fn key_of(secret: &str) -> String {
+pub(crate) fn key_of(secret: &str) -> String {
     sm3(secret.as_bytes()).to_hex()
 }
 

@@ -24,4 +24,6 @@ pub mod testing;
 
 pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
-pub use repo::{audit, enterprises, jobs, officers, sessions};
+pub use repo::{
+    activations, audit, certificates, challenges, enterprises, jobs, officers, sessions,
+};

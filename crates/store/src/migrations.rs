@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "audit_and_lockout",
         sql: include_str!("../migrations/0002_audit_and_lockout.sql"),
     },
+    Migration {
+        version: 3,
+        name: "enterprise_certificates",
+        sql: include_str!("../migrations/0003_enterprise_certificates.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

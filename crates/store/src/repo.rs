@@ -1,6 +1,9 @@
 //! Repositories: one module per table family. Each function takes the store (reads) or a
 //! transaction (writes) and speaks in domain types.
+pub mod activations;
 pub mod audit;
+pub mod certificates;
+pub mod challenges;
 pub mod enterprises;
 pub mod jobs;
 pub mod officers;

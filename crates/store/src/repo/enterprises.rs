@@ -113,3 +113,12 @@ pub async fn count(store: &Store) -> Result<i64, StoreError> {
             .await?
     }))
 }
+
+pub async fn by_id(store: &Store, id: &EnterpriseId) -> Result<Option<Enterprise>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM enterprises WHERE id = $1");
+    let row: Option<Row> = on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(id.as_str())
+        .fetch_optional(e)
+        .await?);
+    row.map(Enterprise::try_from).transpose()
+}
