@@ -31,6 +31,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Connections to the database.
     pub max_connections: u32,
+    /// Where the CA and field-encryption keys live; empty means `data_dir/keys`.
+    pub keys_dir: PathBuf,
 }
 
 /// `[files]` in the file: `kind = "local"` with `dir`, or `kind = "s3"` with bucket and keys.
@@ -64,6 +66,7 @@ impl Default for Config {
             session_hours: 8,
             request_timeout_secs: 30,
             max_connections: 8,
+            keys_dir: PathBuf::new(),
         }
     }
 }
@@ -93,6 +96,14 @@ impl Config {
             anyhow::bail!("配置有误：log_format 只能是 text 或 json");
         }
         Ok(config)
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        if self.keys_dir.as_os_str().is_empty() {
+            self.data_dir.join("keys")
+        } else {
+            self.keys_dir.clone()
+        }
     }
 
     pub fn database_url(&self) -> String {

@@ -195,3 +195,28 @@ mod tests {
         assert!(!a[3..].contains(['0', 'O', '1', 'l', 'I']));
     }
 }
+
+/// Issues a certificate for `code` with a fresh key and writes both to `dir`, the key readable by
+/// its owner only. Returns (key path, certificate path).
+pub fn issue_certificate(
+    ca: &tongban_crypto::cert::Ca,
+    code: &CreditCode,
+    name: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    use tongban_crypto::cert::Holder;
+    std::fs::create_dir_all(dir)?;
+    let key = tongban_crypto::Sm2KeyPair::generate();
+    let holder = Holder::Enterprise { name: name.to_string(), credit_code: code.to_string() };
+    let pem = ca.issue(&holder, &key.public_key(), std::time::Duration::from_secs(3 * 365 * 24 * 3600))?;
+    let key_path = dir.join(format!("{code}.key.pem"));
+    let cert_path = dir.join(format!("{code}.cert.pem"));
+    std::fs::write(&key_path, key.to_pkcs8_pem())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::write(&cert_path, pem)?;
+    Ok((key_path, cert_path))
+}

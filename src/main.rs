@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod keys;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -49,6 +50,39 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Enterprise certificates: issue one (the 一证通 counter) or answer a login challenge (the 一证通 client).
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Issue an SM2 certificate for an enterprise; writes DIR/<credit code>.key.pem and .cert.pem.
+    Issue {
+        /// Unified social credit code.
+        #[arg(long)]
+        credit_code: String,
+        /// Enterprise name as on its business licence.
+        #[arg(long)]
+        name: String,
+        /// Where to write the key and certificate.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Sign a login challenge with a certificate's private key; prints the signature to paste.
+    Sign {
+        /// The private key file (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The challenge shown on the login page.
+        #[arg(long)]
+        challenge: String,
+        /// The enterprise's unified social credit code.
+        #[arg(long)]
+        credit_code: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -82,6 +116,7 @@ fn main() -> anyhow::Result<()> {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify(config).await,
+            Command::Cert { command } => cert(config, command),
         }
     })
 }
@@ -162,10 +197,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = tokio::spawn(scheduler.run(jobs_stopped));
 
+    let keys = keys::load_or_create(&config.keys_dir())?;
     let state = tongban_web::AppState {
         store: store.clone(),
         files,
         config: config.web(),
+        ca: std::sync::Arc::new(keys.ca),
+        fields: std::sync::Arc::new(keys.fields),
+        calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
     };
     println!(
         "通办 Tongban 已启动：{base_url}/ （{}）",
@@ -239,6 +278,27 @@ async fn reseed(config: Config) -> anyhow::Result<()> {
         demo::describe(&seeded, &format!("http://{}", config.listen))
     );
     store.close().await;
+    Ok(())
+}
+
+fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    match command {
+        CertCommand::Issue { credit_code, name, out } => {
+            let code = tongban_domain::CreditCode::parse(&credit_code)?;
+            let keys = keys::load_or_create(&config.keys_dir())?;
+            let (key_path, cert_path) = demo::issue_certificate(&keys.ca, &code, &name, &out)?;
+            println!("已签发证书：{}
+私钥：{}（请妥善保管）", cert_path.display(), key_path.display());
+        }
+        CertCommand::Sign { key, challenge, credit_code } => {
+            let pem = std::fs::read_to_string(&key).with_context(|| format!("无法读取私钥 {}", key.display()))?;
+            let key = tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&pem)?;
+            let code = tongban_domain::CreditCode::parse(&credit_code)?;
+            let signature = tongban_identity::enterprise::sign_login(&key, challenge.trim(), code.as_str());
+            println!("{}", base64::engine::general_purpose::STANDARD.encode(signature));
+        }
+    }
     Ok(())
 }
 

@@ -11,9 +11,13 @@ mod portal;
 mod session;
 mod workbench;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use tongban_crypto::FieldCipher;
+use tongban_crypto::cert::Ca;
+use tongban_domain::calendar::WorkCalendar;
 use tongban_files::FileStore;
 use tongban_store::Store;
 
@@ -46,6 +50,11 @@ pub struct AppState {
     pub store: Store,
     pub files: FileStore,
     pub config: WebConfig,
+    /// The CA whose certificates may log in.
+    pub ca: Arc<Ca>,
+    /// Keys for sensitive stored fields.
+    pub fields: Arc<FieldCipher>,
+    pub calendar: Arc<WorkCalendar>,
 }
 
 /// The whole application as a router, so tests can drive it in-process.

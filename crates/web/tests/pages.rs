@@ -116,10 +116,14 @@ fn router(db: &TestStore, files_dir: &std::path::Path) -> Router {
         dir: files_dir.to_path_buf(),
     })
     .unwrap();
+    let keys = [("k1".to_string(), tongban_crypto::field::new_key_hex())].into();
     app(AppState {
         store: db.store.clone(),
         files,
         config: WebConfig::default(),
+        ca: std::sync::Arc::new(tongban_crypto::cert::Ca::create("通办测试CA", std::time::Duration::from_secs(86400)).unwrap()),
+        fields: std::sync::Arc::new(tongban_crypto::FieldCipher::new(&keys, "k1", &tongban_crypto::field::new_key_hex()).unwrap()),
+        calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
     })
 }
 
