@@ -2,6 +2,7 @@
 //! officers of the city bureau and two districts. Reseeding resets them to this state and gives
 //! the officers a new random password, printed once: no password is ever kept in the repository.
 use rand::Rng;
+use tongban_domain::certificate::CertificateRole;
 use tongban_domain::{
     CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp,
 };
@@ -88,6 +89,8 @@ pub struct Seeded {
     pub password: String,
     pub enterprises: Vec<Enterprise>,
     pub officers: Vec<Officer>,
+    /// Where the demo enterprises' certificates and keys are.
+    pub certs_dir: std::path::PathBuf,
 }
 
 fn random_password() -> String {
@@ -100,8 +103,13 @@ fn random_password() -> String {
     format!("Tb-{body}")
 }
 
-/// Inserts or resets the demo data in one transaction.
-pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
+/// Inserts or resets the demo data in one transaction. Each demo enterprise gets a primary
+/// certificate in `certs_dir` (kept across reseeds while it still verifies against `ca`).
+pub async fn seed(
+    store: &Store,
+    ca: &tongban_crypto::cert::Ca,
+    certs_dir: &std::path::Path,
+) -> anyhow::Result<Seeded> {
     let password = random_password();
     let hash = tongban_identity::hash_password(&password);
     let now = Timestamp::now();
@@ -118,6 +126,22 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
             created_at: now,
         };
         e.id = enterprises::upsert_by_credit_code(&mut tx, &e).await?;
+        let (serial, pem, not_after) = demo_certificate(ca, &e, certs_dir)?;
+        tongban_store::certificates::record_seen(&mut tx, &serial, &e.id, &pem, not_after).await?;
+        if let Some(old) = tongban_store::certificates::primary_of(&mut tx, &e.id).await?
+            && old != serial
+        {
+            tongban_store::certificates::revoke(&mut tx, &e.id, &old).await?;
+        }
+        tongban_store::certificates::set_role(
+            &mut tx,
+            &e.id,
+            &serial,
+            CertificateRole::Primary,
+            &[],
+            legal,
+        )
+        .await?;
         seeded_enterprises.push(e);
     }
     let mut seeded_officers = Vec::new();
@@ -138,7 +162,39 @@ pub async fn seed(store: &Store) -> anyhow::Result<Seeded> {
         password,
         enterprises: seeded_enterprises,
         officers: seeded_officers,
+        certs_dir: certs_dir.to_path_buf(),
     })
+}
+
+/// The demo certificate of `e`: the one in `dir` if it still verifies against `ca`, else a new one.
+/// Returns (serial, certificate PEM, expiry).
+fn demo_certificate(
+    ca: &tongban_crypto::cert::Ca,
+    e: &Enterprise,
+    dir: &std::path::Path,
+) -> anyhow::Result<(String, String, Timestamp)> {
+    let cert_path = dir.join(format!("{}.cert.pem", e.credit_code));
+    let existing = std::fs::read_to_string(&cert_path).ok();
+    let verified = existing.as_deref().and_then(|pem| {
+        ca.verify(pem, std::time::SystemTime::now())
+            .ok()
+            .map(|i| (pem.to_string(), i))
+    });
+    let (pem, info) = match verified {
+        Some(found) => found,
+        None => {
+            let (_, cert_path) = issue_certificate(ca, &e.credit_code, &e.name, dir)?;
+            let pem = std::fs::read_to_string(cert_path)?;
+            let info = ca.verify(&pem, std::time::SystemTime::now())?;
+            (pem, info)
+        }
+    };
+    let not_after = info
+        .not_after
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis() as i64;
+    Ok((info.serial, pem, Timestamp(not_after)))
 }
 
 /// The printout that tells a person where to log in.
@@ -168,7 +224,46 @@ pub fn describe(seeded: &Seeded, base_url: &str) -> String {
             e.credit_code, e.name, e.district.name
         ));
     }
+    let dir = seeded.certs_dir.display();
+    out.push_str(&format!(
+        "  法人一证通登录 {base_url}/login/enterprise ，演示主证书与私钥在 {dir}/：\n"
+    ));
+    out.push_str(&format!(
+        "    粘贴 <信用代码>.cert.pem 的内容，再用 `tongban cert sign --key {dir}/<信用代码>.key.pem --challenge <登录码> --credit-code <信用代码>` 签名\n"
+    ));
     out
+}
+
+/// Issues a certificate for `code` with a fresh key and writes both to `dir`, the key readable by
+/// its owner only. Returns (key path, certificate path).
+pub fn issue_certificate(
+    ca: &tongban_crypto::cert::Ca,
+    code: &CreditCode,
+    name: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    use tongban_crypto::cert::Holder;
+    std::fs::create_dir_all(dir)?;
+    let key = tongban_crypto::Sm2KeyPair::generate();
+    let holder = Holder::Enterprise {
+        name: name.to_string(),
+        credit_code: code.to_string(),
+    };
+    let pem = ca.issue(
+        &holder,
+        &key.public_key(),
+        std::time::Duration::from_secs(3 * 365 * 24 * 3600),
+    )?;
+    let key_path = dir.join(format!("{code}.key.pem"));
+    let cert_path = dir.join(format!("{code}.cert.pem"));
+    std::fs::write(&key_path, key.to_pkcs8_pem())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    std::fs::write(&cert_path, pem)?;
+    Ok((key_path, cert_path))
 }
 
 #[cfg(test)]
@@ -194,29 +289,4 @@ mod tests {
         assert_ne!(a, b);
         assert!(!a[3..].contains(['0', 'O', '1', 'l', 'I']));
     }
-}
-
-/// Issues a certificate for `code` with a fresh key and writes both to `dir`, the key readable by
-/// its owner only. Returns (key path, certificate path).
-pub fn issue_certificate(
-    ca: &tongban_crypto::cert::Ca,
-    code: &CreditCode,
-    name: &str,
-    dir: &std::path::Path,
-) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
-    use tongban_crypto::cert::Holder;
-    std::fs::create_dir_all(dir)?;
-    let key = tongban_crypto::Sm2KeyPair::generate();
-    let holder = Holder::Enterprise { name: name.to_string(), credit_code: code.to_string() };
-    let pem = ca.issue(&holder, &key.public_key(), std::time::Duration::from_secs(3 * 365 * 24 * 3600))?;
-    let key_path = dir.join(format!("{code}.key.pem"));
-    let cert_path = dir.join(format!("{code}.cert.pem"));
-    std::fs::write(&key_path, key.to_pkcs8_pem())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
-    }
-    std::fs::write(&cert_path, pem)?;
-    Ok((key_path, cert_path))
 }

@@ -3,6 +3,7 @@
 //! - `fields.toml`: SM4 keys for sensitive stored fields (`keys = { id = "32 hex" }`, `active`,
 //!   and `index` for the blind index). Add a key and make it active to rotate; keep the old ones
 //!   as long as values sealed with them remain.
+//!
 //! Missing files are generated on first start, with owner-only permissions.
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,10 +40,16 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Keys> {
     std::fs::create_dir_all(dir).with_context(|| format!("创建密钥目录 {} 失败", dir.display()))?;
     let (cert, key) = (dir.join("ca.cert.pem"), dir.join("ca.key.pem"));
     let ca = if cert.exists() && key.exists() {
-        Ca::from_pem(&std::fs::read_to_string(&cert)?, &std::fs::read_to_string(&key)?)
-            .with_context(|| format!("读取CA证书 {} 失败", cert.display()))?
+        Ca::from_pem(
+            &std::fs::read_to_string(&cert)?,
+            &std::fs::read_to_string(&key)?,
+        )
+        .with_context(|| format!("读取CA证书 {} 失败", cert.display()))?
     } else {
-        let ca = Ca::create("通办数字证书认证中心", Duration::from_secs(10 * 365 * 24 * 3600))?;
+        let ca = Ca::create(
+            "通办数字证书认证中心",
+            Duration::from_secs(10 * 365 * 24 * 3600),
+        )?;
         write_secret(&key, &ca.key_pem())?;
         std::fs::write(&cert, ca.cert_pem())?;
         tracing::warn!(dir = %dir.display(), "generated a new Tongban CA");
@@ -50,7 +57,8 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Keys> {
     };
     let fields_path = dir.join("fields.toml");
     let field_keys: FieldKeys = if fields_path.exists() {
-        toml::from_str(&std::fs::read_to_string(&fields_path)?).with_context(|| format!("{} 格式有误", fields_path.display()))?
+        toml::from_str(&std::fs::read_to_string(&fields_path)?)
+            .with_context(|| format!("{} 格式有误", fields_path.display()))?
     } else {
         let k = FieldKeys {
             active: "k1".into(),
@@ -81,7 +89,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("ca.key.pem")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("ca.key.pem"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o077, 0, "the CA key is readable by its owner only");
         }
     }

@@ -176,8 +176,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
 
+    let keys = keys::load_or_create(&config.keys_dir())?;
     if config.seed_demo && config.is_embedded() && enterprises::count(&store).await? == 0 {
-        let seeded = demo::seed(&store).await?;
+        let seeded = demo::seed(&store, &keys.ca, &config.data_dir.join("demo-certs")).await?;
         println!("{}", demo::describe(&seeded, &base_url));
     }
 
@@ -197,7 +198,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = tokio::spawn(scheduler.run(jobs_stopped));
 
-    let keys = keys::load_or_create(&config.keys_dir())?;
     let state = tongban_web::AppState {
         store: store.clone(),
         files,
@@ -272,7 +272,8 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<()> {
 
 async fn reseed(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
-    let seeded = demo::seed(&store).await?;
+    let keys = keys::load_or_create(&config.keys_dir())?;
+    let seeded = demo::seed(&store, &keys.ca, &config.data_dir.join("demo-certs")).await?;
     println!(
         "{}",
         demo::describe(&seeded, &format!("http://{}", config.listen))
@@ -284,19 +285,36 @@ async fn reseed(config: Config) -> anyhow::Result<()> {
 fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
     use base64::Engine as _;
     match command {
-        CertCommand::Issue { credit_code, name, out } => {
+        CertCommand::Issue {
+            credit_code,
+            name,
+            out,
+        } => {
             let code = tongban_domain::CreditCode::parse(&credit_code)?;
             let keys = keys::load_or_create(&config.keys_dir())?;
             let (key_path, cert_path) = demo::issue_certificate(&keys.ca, &code, &name, &out)?;
-            println!("已签发证书：{}
-私钥：{}（请妥善保管）", cert_path.display(), key_path.display());
+            println!(
+                "已签发证书：{}
+私钥：{}（请妥善保管）",
+                cert_path.display(),
+                key_path.display()
+            );
         }
-        CertCommand::Sign { key, challenge, credit_code } => {
-            let pem = std::fs::read_to_string(&key).with_context(|| format!("无法读取私钥 {}", key.display()))?;
+        CertCommand::Sign {
+            key,
+            challenge,
+            credit_code,
+        } => {
+            let pem = std::fs::read_to_string(&key)
+                .with_context(|| format!("无法读取私钥 {}", key.display()))?;
             let key = tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&pem)?;
             let code = tongban_domain::CreditCode::parse(&credit_code)?;
-            let signature = tongban_identity::enterprise::sign_login(&key, challenge.trim(), code.as_str());
-            println!("{}", base64::engine::general_purpose::STANDARD.encode(signature));
+            let signature =
+                tongban_identity::enterprise::sign_login(&key, challenge.trim(), code.as_str());
+            println!(
+                "{}",
+                base64::engine::general_purpose::STANDARD.encode(signature)
+            );
         }
     }
     Ok(())

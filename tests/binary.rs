@@ -309,6 +309,17 @@ fn demo_reseeds_without_duplicating() {
         let url = format!("sqlite://{}", dir.path().join("data/tongban.db").display());
         let store = Store::open(&url, StoreOptions::default()).await.unwrap();
         assert_eq!(enterprises::count(&store).await.unwrap(), 5);
+        // One primary certificate each, reused across reseeds.
+        for e in enterprises::list(&store).await.unwrap() {
+            let certs = tongban_store::certificates::of_enterprise(&store, &e.id)
+                .await
+                .unwrap();
+            assert_eq!(certs.len(), 1, "{}", e.name);
+            assert_eq!(
+                certs[0].role,
+                tongban_domain::certificate::CertificateRole::Primary
+            );
+        }
         assert_eq!(
             tongban_store::officers::list(&store).await.unwrap().len(),
             8
@@ -417,4 +428,93 @@ fn a_bad_configuration_is_refused_with_a_clear_message() {
     let out = tongban(dir.path()).arg("migrate").output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("listen_port"));
+}
+
+/// A demo enterprise logs in as a user would: the certificate from the demo directory, the
+/// challenge from the login page signed with `tongban cert sign`.
+#[tokio::test]
+async fn a_demo_enterprise_logs_in_with_the_cli_signer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    let code = "91310115MA1FL8XQ34";
+    let certs = dir.path().join("data/demo-certs");
+    let pem = std::fs::read_to_string(certs.join(format!("{code}.cert.pem"))).unwrap();
+
+    let page = reqwest::get(server.url("/login/enterprise")).await.unwrap();
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = cookie.strip_prefix("tongban_csrf=").unwrap().to_string();
+    let body = page.text().await.unwrap();
+    let challenge = body
+        .split("name=\"challenge\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let signed = tongban(dir.path())
+        .args([
+            "cert",
+            "sign",
+            "--challenge",
+            &challenge,
+            "--credit-code",
+            code,
+            "--key",
+        ])
+        .arg(certs.join(format!("{code}.key.pem")))
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let signature = String::from_utf8(signed.stdout).unwrap().trim().to_string();
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(server.url("/login/enterprise"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("certificate", pem.as_str()),
+            ("challenge", challenge.as_str()),
+            ("signature", signature.as_str()),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "{}", login.text().await.unwrap());
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let home = client
+        .get(server.url("/enterprise"))
+        .header("cookie", format!("{cookie}; {session}"))
+        .send()
+        .await
+        .unwrap();
+    let home = home.text().await.unwrap();
+    assert!(
+        home.contains("上海浦江辐射技术有限公司")
+            && home.contains("主证书")
+            && home.contains("副证书管理"),
+        "{home}"
+    );
+    assert!(server.terminate().success());
 }

@@ -80,9 +80,42 @@ pub struct Officer {
     pub created_at: Timestamp,
 }
 
+impl Officer {
+    pub fn has_role(&self, role: OfficerRole) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the officer's jurisdiction covers matters of `district`: the city bureau covers
+    /// every district; a district bureau only its own.
+    pub fn covers(&self, district: &Jurisdiction) -> bool {
+        self.jurisdiction.is_city() || self.jurisdiction == *district
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_city_covers_every_district_and_a_district_only_itself() {
+        let officer = |code| Officer {
+            id: OfficerId::new(),
+            username: "u".into(),
+            display_name: "d".into(),
+            jurisdiction: Jurisdiction::by_code(code).unwrap(),
+            roles: vec![OfficerRole::Intake],
+            created_at: Timestamp(0),
+        };
+        let pudong = Jurisdiction::by_code("310115").unwrap();
+        let minhang = Jurisdiction::by_code("310112").unwrap();
+        assert!(officer("310000").covers(&pudong) && officer("310000").covers(&minhang));
+        assert!(officer("310115").covers(&pudong));
+        assert!(!officer("310115").covers(&minhang));
+        assert!(
+            officer("310115").has_role(OfficerRole::Intake)
+                && !officer("310115").has_role(OfficerRole::Admin)
+        );
+    }
 
     #[test]
     fn role_codes_round_trip() {

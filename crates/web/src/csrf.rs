@@ -51,6 +51,13 @@ fn form_field(body: &[u8]) -> Option<String> {
     })
 }
 
+fn query_token(parts: &Parts) -> Option<String> {
+    parts.uri.query()?.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == FIELD).then(|| v.to_string())
+    })
+}
+
 fn is_form(parts: &Parts) -> bool {
     parts
         .headers
@@ -83,7 +90,9 @@ pub async fn protect(req: Request, next: Next) -> Response {
                 Ok(bytes) => (form_field(&bytes), Body::from(bytes)),
                 Err(_) => return WebError::Invalid("提交的内容过大。".into()).into_response(),
             },
-            None => (None, body),
+            // Multipart forms (uploads) cannot set a header and are not read here: the page puts
+            // the token in the action's query string.
+            None => (query_token(&parts), body),
         };
         let valid = matches!((&existing, &sent), (Some(cookie), Some(sent)) if same(cookie, sent));
         if !valid {

@@ -15,6 +15,9 @@ pub enum WebError {
     LoginRequired { login_path: &'static str },
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden, with the reason the user should read.
+    #[error("not allowed: {0}")]
+    NotAllowed(String),
     /// A state-changing request without the page's CSRF token: an old page, or another site.
     #[error("missing or wrong CSRF token")]
     StaleForm,
@@ -42,7 +45,9 @@ impl WebError {
         match self {
             WebError::NotFound => StatusCode::NOT_FOUND,
             WebError::LoginRequired { .. } => StatusCode::SEE_OTHER,
-            WebError::Forbidden | WebError::StaleForm => StatusCode::FORBIDDEN,
+            WebError::Forbidden | WebError::StaleForm | WebError::NotAllowed(_) => {
+                StatusCode::FORBIDDEN
+            }
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -60,6 +65,7 @@ impl WebError {
                 "页面已过期或请求来源无法确认，请刷新页面后重新提交。".to_string(),
             ),
             WebError::Invalid(m) => ("invalid", m.clone()),
+            WebError::NotAllowed(m) => ("not_allowed", m.clone()),
             WebError::Conflict(m) => ("conflict", m.clone()),
             WebError::Unavailable(_) => (
                 "unavailable",
@@ -105,6 +111,23 @@ impl From<FileError> for WebError {
             FileError::NotFound(_) => WebError::NotFound,
             // A corrupted object is never served; the log says which one.
             e => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<tongban_identity::enterprise::EnterpriseError> for WebError {
+    fn from(e: tongban_identity::enterprise::EnterpriseError) -> Self {
+        use tongban_identity::enterprise::EnterpriseError as E;
+        match e {
+            E::Certificate(_) | E::BadSignature | E::ChallengeSpent => {
+                WebError::Invalid(e.to_string())
+            }
+            E::Invalid(errors) => WebError::Invalid(errors.join("；")),
+            E::NotAllowed(m) => WebError::NotAllowed(m),
+            E::Conflict(m) => WebError::Conflict(m),
+            E::NotFound => WebError::NotFound,
+            E::Store(e) => e.into(),
+            E::Files(e) => e.into(),
         }
     }
 }

@@ -4,10 +4,12 @@
 
 mod assets;
 pub mod csrf;
+mod enterprise;
 mod error;
 mod health;
 mod middleware;
 mod portal;
+mod review;
 mod session;
 mod workbench;
 
@@ -63,6 +65,8 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(portal::routes())
         .merge(workbench::routes())
+        .merge(enterprise::routes())
+        .merge(review::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
