@@ -182,18 +182,34 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("{}", demo::describe(&seeded, &base_url));
     }
 
+    let keys::Keys { ca, fields } = keys;
+    let (ca, fields) = (std::sync::Arc::new(ca), std::sync::Arc::new(fields));
     let purge_store = store.clone();
     let scheduler = Scheduler::builder(store.clone())
         .every("sessions.purge", Duration::from_secs(3600), move || {
             let store = purge_store.clone();
             async move {
+                let now = tongban_domain::Timestamp::now();
                 let mut tx = store.begin().await?;
-                let n = sessions::purge_expired(&mut tx, tongban_domain::Timestamp::now()).await?;
+                let sessions = sessions::purge_expired(&mut tx, now).await?;
+                let challenges = tongban_store::challenges::purge(&mut tx, now).await?;
                 tx.commit().await?;
-                tracing::info!(purged = n, "expired sessions removed");
+                tracing::info!(
+                    sessions,
+                    challenges,
+                    "expired sessions and login challenges removed"
+                );
                 Ok(())
             }
         })
+        // The city's SMS gateway replaces the logging sender when it is configured.
+        .on(
+            tongban_identity::sms::JOB_KIND,
+            tongban_identity::sms::handler(
+                fields.clone(),
+                std::sync::Arc::new(tongban_identity::sms::LoggingSms),
+            ),
+        )
         .build();
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = tokio::spawn(scheduler.run(jobs_stopped));
@@ -202,8 +218,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         files,
         config: config.web(),
-        ca: std::sync::Arc::new(keys.ca),
-        fields: std::sync::Arc::new(keys.fields),
+        ca,
+        fields,
         calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
     };
     println!(

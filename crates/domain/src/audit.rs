@@ -22,6 +22,10 @@ pub enum AuditAction {
     PermissionChange,
     CaseAction,
     DocumentIssued,
+    /// An account registered.
+    Registered,
+    /// A one-time SMS code confirmed (a signing action).
+    CodeConfirmed,
 }
 
 impl AuditAction {
@@ -35,6 +39,8 @@ impl AuditAction {
             Self::PermissionChange => "permission_change",
             Self::CaseAction => "case_action",
             Self::DocumentIssued => "document_issued",
+            Self::Registered => "registered",
+            Self::CodeConfirmed => "code_confirmed",
         }
     }
 
@@ -48,6 +54,8 @@ impl AuditAction {
             "permission_change" => "权限变更",
             "case_action" => "办件操作",
             "document_issued" => "文书签发",
+            "registered" => "注册",
+            "code_confirmed" => "短信验证码确认",
             _ => "其他",
         }
     }

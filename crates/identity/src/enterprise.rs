@@ -13,6 +13,7 @@ use tongban_domain::catalogue;
 use tongban_domain::certificate::{
     ActivationForm, ActivationState, CertificateRole, EnterpriseCertificate, PrimaryActivation,
 };
+use tongban_domain::id_number::is_phone;
 use tongban_domain::{CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, Timestamp};
 use tongban_files::FileStore;
 use tongban_store::{
@@ -269,22 +270,6 @@ fn validate_form(form: &ActivationForm) -> Vec<String> {
         errors.push("联系电话：应为11位手机号码或带区号的固定电话（如021-12345678）".into());
     }
     errors
-}
-
-/// A mainland mobile number, or a landline with area code.
-pub fn is_phone(s: &str) -> bool {
-    let mobile = s.len() == 11 && s.starts_with('1') && s.bytes().all(|b| b.is_ascii_digit());
-    let landline = match s.split_once('-') {
-        Some((area, number)) => {
-            (3..=4).contains(&area.len())
-                && area.starts_with('0')
-                && area.bytes().all(|b| b.is_ascii_digit())
-                && (7..=8).contains(&number.len())
-                && number.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    };
-    mobile || landline
 }
 
 /// A JPEG by its content (SOI marker and a JFIF/Exif/raw segment), not by its name.

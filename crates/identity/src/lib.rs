@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod enterprise;
+pub mod individual;
 pub mod officer_login;
 pub mod password;
 pub mod session;
+pub mod sms;
 
 pub use officer_login::{LOCK_AFTER_FAILURES, LOCK_DURATION, LoginError, officer_login};
 pub use password::hash_password;

@@ -25,5 +25,6 @@ pub mod testing;
 pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
 pub use repo::{
-    activations, audit, certificates, challenges, enterprises, jobs, officers, sessions,
+    activations, audit, certificates, challenges, enterprises, individuals, jobs, officers,
+    sessions,
 };

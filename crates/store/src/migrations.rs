@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "enterprise_certificates",
         sql: include_str!("../migrations/0003_enterprise_certificates.sql"),
     },
+    Migration {
+        version: 4,
+        name: "individuals",
+        sql: include_str!("../migrations/0004_individuals.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod certificates;
 pub mod challenges;
 pub mod enterprises;
+pub mod individuals;
 pub mod jobs;
 pub mod officers;
 pub mod sessions;
