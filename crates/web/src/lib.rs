@@ -7,6 +7,7 @@ pub mod csrf;
 mod enterprise;
 mod error;
 mod health;
+mod individual;
 mod middleware;
 mod portal;
 mod review;
@@ -67,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .merge(workbench::routes())
         .merge(enterprise::routes())
         .merge(review::routes())
+        .merge(individual::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
