@@ -33,6 +33,8 @@ pub struct Config {
     pub max_connections: u32,
     /// Where the CA and field-encryption keys live; empty means `data_dir/keys`.
     pub keys_dir: PathBuf,
+    /// Login and registration attempts allowed per client address and endpoint each minute.
+    pub login_attempts_per_minute: i64,
 }
 
 /// `[files]` in the file: `kind = "local"` with `dir`, or `kind = "s3"` with bucket and keys.
@@ -67,6 +69,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_connections: 8,
             keys_dir: PathBuf::new(),
+            login_attempts_per_minute: 20,
         }
     }
 }
@@ -157,6 +160,7 @@ impl Config {
             secure_cookies: self.secure_cookies,
             session_lifetime: std::time::Duration::from_secs(self.session_hours * 3600),
             request_timeout: std::time::Duration::from_secs(self.request_timeout_secs),
+            login_attempts_per_minute: self.login_attempts_per_minute,
         }
     }
 

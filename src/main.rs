@@ -194,10 +194,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 let sessions = sessions::purge_expired(&mut tx, now).await?;
                 let challenges = tongban_store::challenges::purge(&mut tx, now).await?;
                 tx.commit().await?;
+                let hour_ago = tongban_domain::Timestamp(now.millis() - 3_600_000);
+                let counters = tongban_store::rate_limits::purge(&store, hour_ago).await?;
                 tracing::info!(
                     sessions,
                     challenges,
-                    "expired sessions and login challenges removed"
+                    counters,
+                    "expired sessions, login challenges and rate counters removed"
                 );
                 Ok(())
             }

@@ -26,5 +26,5 @@ pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
 pub use repo::{
     activations, audit, certificates, challenges, enterprises, individuals, jobs, officers,
-    sessions,
+    rate_limits, sessions,
 };

@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "individuals",
         sql: include_str!("../migrations/0004_individuals.sql"),
     },
+    Migration {
+        version: 5,
+        name: "rate_limits",
+        sql: include_str!("../migrations/0005_rate_limits.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -8,4 +8,5 @@ pub mod enterprises;
 pub mod individuals;
 pub mod jobs;
 pub mod officers;
+pub mod rate_limits;
 pub mod sessions;

@@ -505,3 +505,46 @@ store_test!(
         assert_eq!((state.failed_logins, state.locked_until), (0, None));
     }
 );
+
+store_test!(
+    rate_limit_windows_count_and_reset,
+    |db: TestStore| async move {
+        use tongban_store::rate_limits;
+        let window = Duration::from_secs(60);
+        let t0 = Timestamp(1_795_392_000_000); // on a minute boundary
+        for expected in 1..=3 {
+            assert_eq!(
+                rate_limits::hit(
+                    &db.store,
+                    "login:10.0.0.1",
+                    window,
+                    t0.after(Duration::from_secs(expected as u64))
+                )
+                .await
+                .unwrap(),
+                expected
+            );
+        }
+        assert_eq!(
+            rate_limits::hit(&db.store, "login:10.0.0.2", window, t0)
+                .await
+                .unwrap(),
+            1,
+            "per key"
+        );
+        assert_eq!(
+            rate_limits::hit(&db.store, "login:10.0.0.1", window, t0.after(window))
+                .await
+                .unwrap(),
+            1,
+            "a new window starts again"
+        );
+        assert_eq!(
+            rate_limits::purge(&db.store, t0.after(window))
+                .await
+                .unwrap(),
+            1,
+            "only the old window's counter goes"
+        );
+    }
+);

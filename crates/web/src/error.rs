@@ -26,6 +26,9 @@ pub enum WebError {
     Invalid(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many attempts from one client in a short time.
+    #[error("too many requests")]
+    TooManyRequests,
     /// The store or another dependency cannot be reached.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -50,6 +53,7 @@ impl WebError {
             }
             WebError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -67,6 +71,10 @@ impl WebError {
             WebError::Invalid(m) => ("invalid", m.clone()),
             WebError::NotAllowed(m) => ("not_allowed", m.clone()),
             WebError::Conflict(m) => ("conflict", m.clone()),
+            WebError::TooManyRequests => (
+                "too_many_requests",
+                "操作过于频繁，请一分钟后再试。".to_string(),
+            ),
             WebError::Unavailable(_) => (
                 "unavailable",
                 "系统暂时无法提供服务，请稍后再试。".to_string(),

@@ -10,6 +10,7 @@ mod health;
 mod individual;
 mod middleware;
 mod portal;
+mod rate_limit;
 mod review;
 mod session;
 mod workbench;
@@ -35,6 +36,8 @@ pub struct WebConfig {
     pub session_lifetime: Duration,
     /// Longest time one request may take; bounds how long a graceful shutdown can wait.
     pub request_timeout: Duration,
+    /// Login and registration attempts allowed per client address and endpoint each minute.
+    pub login_attempts_per_minute: i64,
 }
 
 impl Default for WebConfig {
@@ -43,6 +46,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_lifetime: Duration::from_secs(8 * 3600),
             request_timeout: Duration::from_secs(30),
+            login_attempts_per_minute: 20,
         }
     }
 }
@@ -72,6 +76,10 @@ pub fn app(state: AppState) -> Router {
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::logins,
+        ))
         .with_state(state);
     middleware::apply(routes, timeout)
 }

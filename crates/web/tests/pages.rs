@@ -275,3 +275,46 @@ store_test!(
         assert!(right.headers.get(header::SET_COOKIE).is_none());
     }
 );
+
+store_test!(
+    repeated_login_attempts_from_one_address_are_slowed,
+    |db: TestStore| async move {
+        use axum::extract::ConnectInfo;
+        use std::net::SocketAddr;
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = state(&db, dir.path());
+        state.config.login_attempts_per_minute = 3;
+        let app = tongban_web::app(state);
+        let mut b = Browser::new(&app);
+        b.get("/").await;
+        let token = b.cookies["tongban_csrf"].clone();
+        let attempt = |ip: &str| {
+            let mut req = Request::post("/login/individual")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!(
+                    "account=13900000000&password=guess&_csrf={token}"
+                )))
+                .unwrap();
+            req.extensions_mut().insert(ConnectInfo(
+                format!("{ip}:50000").parse::<SocketAddr>().unwrap(),
+            ));
+            req
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                b.send(attempt("10.1.1.1")).await.status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        let slowed = b.send(attempt("10.1.1.1")).await;
+        assert_eq!(slowed.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(slowed.headers[header::RETRY_AFTER], "60");
+        assert!(slowed.body.contains("操作过于频繁"), "{}", slowed.body);
+        // Another address is not affected, nor are pages that are only read.
+        assert_eq!(
+            b.send(attempt("10.1.1.2")).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(b.get("/login/individual").await.status, StatusCode::OK);
+    }
+);
