@@ -1,5 +1,5 @@
 //! Reading the audit log back: the full-chain verification behind `tongban audit verify`.
-use tongban_domain::audit::{AuditBreak, ChainVerifier};
+use tongban_domain::audit::{AuditAction, AuditBreak, ChainVerifier, NewAuditEntry};
 use tongban_store::{Store, StoreError, audit};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,4 +28,19 @@ pub async fn verify(store: &Store) -> Result<i64, VerifyError> {
         }
     }
     Ok(verifier.finish(head_seq, &head_digest)?)
+}
+
+/// An entry: `actor` did `action` to `object` (empty for none), with `detail`.
+pub(crate) fn entry(
+    actor: impl Into<String>,
+    action: AuditAction,
+    object: impl Into<String>,
+    detail: serde_json::Value,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: actor.into(),
+        action,
+        object: object.into(),
+        detail,
+    }
 }

@@ -7,7 +7,9 @@ use chrono::{FixedOffset, Utc};
 use serde_json::json;
 use tongban_crypto::cert::{Ca, Holder};
 use tongban_crypto::{FieldCipher, Sm2PublicKey};
-use tongban_domain::audit::{AuditAction, NewAuditEntry};
+use tongban_domain::audit::AuditAction;
+
+use crate::audit::entry;
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::catalogue;
 use tongban_domain::certificate::{
@@ -81,20 +83,6 @@ pub async fn new_challenge(store: &Store) -> Result<String, StoreError> {
     Ok(nonce)
 }
 
-fn audit_entry(
-    actor: String,
-    action: AuditAction,
-    object: String,
-    detail: serde_json::Value,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        actor,
-        action,
-        object,
-        detail,
-    }
-}
-
 /// The district an enterprise registered in Shanghai belongs to, from its credit code; the city
 /// for a code from elsewhere (外省市企业).
 fn district_of(code: &CreditCode) -> Jurisdiction {
@@ -138,8 +126,8 @@ pub async fn enterprise_login(
         let mut tx = store.begin().await?;
         audit::append(
             &mut tx,
-            &audit_entry(
-                "anonymous".into(),
+            &entry(
+                "anonymous",
                 AuditAction::LoginFailed,
                 actor_name,
                 json!({ "client": client, "reason": "bad signature" }),
@@ -195,17 +183,19 @@ pub async fn enterprise_login(
         .await?
         .is_some();
     let session_secret = tongban_crypto::random_token();
-    sessions::insert_enterprise(
+    sessions::insert(
         &mut tx,
         &crate::session::key_of(&session_secret),
-        &enterprise.id,
-        &info.serial,
+        sessions::Owner::Enterprise {
+            id: &enterprise.id,
+            certificate: &info.serial,
+        },
         now.after(lifetime),
     )
     .await?;
     audit::append(
         &mut tx,
-        &audit_entry(
+        &entry(
             actor_name.clone(),
             AuditAction::Login,
             actor_name,
@@ -356,7 +346,7 @@ impl Activation<'_> {
         let who = actor.audit_name();
         audit::append(
             &mut tx,
-            &audit_entry(
+            &entry(
                 who,
                 AuditAction::PermissionChange,
                 format!("activation:{}", activation.id),
@@ -392,7 +382,7 @@ impl Activation<'_> {
         }
         audit::append(
             &mut tx,
-            &audit_entry(
+            &entry(
                 actor.audit_name(),
                 AuditAction::PermissionChange,
                 format!("activation:{id}"),
@@ -458,7 +448,7 @@ impl Activation<'_> {
         let who = format!("officer:{}", officer.id);
         audit::append(
             &mut tx,
-            &audit_entry(
+            &entry(
                 who,
                 AuditAction::PermissionChange,
                 format!("activation:{id}"),
@@ -515,7 +505,7 @@ pub async fn set_secondary(
     }
     audit::append(
         &mut tx,
-        &audit_entry(
+        &entry(
             actor.audit_name(),
             AuditAction::PermissionChange,
             format!("certificate:{serial}"),
@@ -547,7 +537,7 @@ pub async fn revoke(
     }
     audit::append(
         &mut tx,
-        &audit_entry(
+        &entry(
             actor.audit_name(),
             AuditAction::PermissionChange,
             format!("certificate:{serial}"),

@@ -7,11 +7,12 @@ use rand::Rng;
 use serde_json::json;
 use tongban_crypto::FieldCipher;
 use tongban_domain::Timestamp;
-use tongban_domain::audit::{AuditAction, NewAuditEntry};
+use tongban_domain::audit::AuditAction;
 use tongban_domain::id_number::{IdNumber, is_mobile};
 use tongban_store::individuals::{self, IndividualRow};
 use tongban_store::{Store, StoreError, audit};
 
+use crate::audit::entry;
 use crate::officer_login::{LOCK_AFTER_FAILURES, LOCK_DURATION};
 use crate::{password, session, sms};
 
@@ -104,15 +105,6 @@ fn open(fields: &FieldCipher, row: IndividualRow) -> Result<Individual, StoreErr
     })
 }
 
-fn entry(actor: &str, action: AuditAction, detail: serde_json::Value) -> NewAuditEntry {
-    NewAuditEntry {
-        actor: actor.to_string(),
-        action,
-        object: actor.to_string(),
-        detail,
-    }
-}
-
 fn validate(reg: &Registration) -> Result<(IdNumber, String), IndividualError> {
     let mut errors = Vec::new();
     let name = reg.name.trim();
@@ -176,7 +168,11 @@ pub async fn register(
         other => other?,
     }
     let who = format!("individual:{}", row.id);
-    audit::append(&mut tx, &entry(&who, AuditAction::Registered, json!({}))).await?;
+    audit::append(
+        &mut tx,
+        &entry(&who, AuditAction::Registered, &who, json!({})),
+    )
+    .await?;
     tx.commit().await?;
     Ok(open(fields, row)?)
 }
@@ -233,6 +229,7 @@ pub async fn login(
             &entry(
                 "anonymous",
                 AuditAction::LoginFailed,
+                &who,
                 json!({ "subject": who, "client": client }),
             ),
         )
@@ -246,16 +243,16 @@ pub async fn login(
     let secret = tongban_crypto::random_token();
     let mut tx = store.begin().await?;
     individuals::record_login(&mut tx, &row.id).await?;
-    individuals::insert_session(
+    tongban_store::sessions::insert(
         &mut tx,
         &session::key_of(&secret),
-        &row.id,
+        tongban_store::sessions::Owner::Individual(&row.id),
         now.after(lifetime),
     )
     .await?;
     audit::append(
         &mut tx,
-        &entry(&who, AuditAction::Login, json!({ "client": client })),
+        &entry(&who, AuditAction::Login, &who, json!({ "client": client })),
     )
     .await?;
     tx.commit().await?;
@@ -268,9 +265,9 @@ pub async fn of_session(
     fields: &FieldCipher,
     secret: &str,
 ) -> Result<Option<Individual>, StoreError> {
-    let Some(id) =
-        individuals::session_individual(store, &session::key_of(secret), Timestamp::now()).await?
-    else {
+    let session =
+        tongban_store::sessions::live(store, &session::key_of(secret), Timestamp::now()).await?;
+    let Some(id) = session.and_then(|s| s.individual_id) else {
         return Ok(None);
     };
     individuals::by_id(store, &id)
@@ -349,6 +346,7 @@ pub async fn verify_code(
         &entry(
             &who_name,
             AuditAction::CodeConfirmed,
+            &who_name,
             json!({ "purpose": purpose.code() }),
         ),
     )

@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tongban_domain::audit::{AuditAction, NewAuditEntry};
+use tongban_domain::audit::AuditAction;
 use tongban_domain::{Officer, Timestamp};
 use tongban_store::{Store, StoreError, audit, officers};
 
+use crate::audit::entry;
 use crate::{password, session};
 
 pub const LOCK_AFTER_FAILURES: i32 = 5;
@@ -30,20 +31,6 @@ pub struct OfficerLogin {
     pub session_secret: String,
 }
 
-fn entry(
-    actor: String,
-    action: AuditAction,
-    object: String,
-    detail: serde_json::Value,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        actor,
-        action,
-        object,
-        detail,
-    }
-}
-
 /// Checks `username` / `password` from `client` (an address, for the audit log) and opens a
 /// session lasting `lifetime`.
 pub async fn officer_login(
@@ -63,12 +50,7 @@ pub async fn officer_login(
         let mut tx = store.begin().await?;
         audit::append(
             &mut tx,
-            &entry(
-                "anonymous".into(),
-                AuditAction::LoginFailed,
-                String::new(),
-                detail,
-            ),
+            &entry("anonymous", AuditAction::LoginFailed, String::new(), detail),
         )
         .await?;
         tx.commit().await?;
@@ -80,12 +62,7 @@ pub async fn officer_login(
         let mut tx = store.begin().await?;
         audit::append(
             &mut tx,
-            &entry(
-                "anonymous".into(),
-                AuditAction::LoginLocked,
-                subject,
-                detail,
-            ),
+            &entry("anonymous", AuditAction::LoginLocked, subject, detail),
         )
         .await?;
         tx.commit().await?;
@@ -104,7 +81,7 @@ pub async fn officer_login(
         audit::append(
             &mut tx,
             &entry(
-                "anonymous".into(),
+                "anonymous",
                 AuditAction::LoginFailed,
                 subject.clone(),
                 detail.clone(),
@@ -115,7 +92,7 @@ pub async fn officer_login(
             audit::append(
                 &mut tx,
                 &entry(
-                    "system".into(),
+                    "system",
                     AuditAction::AccountLocked,
                     subject,
                     json!({ "until": until.beijing(), "client": client }),

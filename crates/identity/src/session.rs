@@ -20,7 +20,7 @@ pub async fn open(
     sessions::insert(
         tx,
         &key_of(&secret),
-        &officer.id,
+        sessions::Owner::Officer(&officer.id),
         Timestamp::now().after(lifetime),
     )
     .await?;

@@ -148,14 +148,19 @@ store_test!(sessions_expire, |db: TestStore| async move {
     sessions::insert(
         &mut tx,
         "live-key",
-        &o.id,
+        sessions::Owner::Officer(&o.id),
         now.after(Duration::from_secs(3600)),
     )
     .await
     .unwrap();
-    sessions::insert(&mut tx, "old-key", &o.id, Timestamp(now.millis() - 1))
-        .await
-        .unwrap();
+    sessions::insert(
+        &mut tx,
+        "old-key",
+        sessions::Owner::Officer(&o.id),
+        Timestamp(now.millis() - 1),
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let live = sessions::live(&store, "live-key", now)

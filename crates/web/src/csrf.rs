@@ -23,17 +23,8 @@ const MAX_FORM: usize = 1 << 20;
 pub struct CsrfToken(pub String);
 
 fn cookie_token(parts: &Parts) -> Option<String> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| {
-            *name == COOKIE && value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit())
-        })
-        .map(|(_, value)| value.to_string())
+    crate::session::cookie(parts, COOKIE)
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn same(a: &str, b: &str) -> bool {

@@ -156,13 +156,7 @@ async fn logout(
     State(state): State<AppState>,
     SessionCookie { secret }: SessionCookie,
 ) -> Result<Response, WebError> {
-    if let Some(secret) = secret {
-        let mut tx = state.store.begin().await?;
-        tongban_identity::session::close(&mut tx, &secret).await?;
-        tx.commit().await?;
-    }
-    let cleared = session::set_cookie("", 0, state.config.secure_cookies);
-    Ok(([(header::SET_COOKIE, cleared)], Redirect::to("/")).into_response())
+    session::sign_out(&state, secret, "/").await
 }
 
 /// A certificate row on the home page, with its rights as names.

@@ -12,8 +12,8 @@ use crate::{AppState, WebError};
 
 pub const COOKIE: &str = "tongban_session";
 
-/// The value of our session cookie in the request, if any.
-pub fn cookie_value(parts: &Parts) -> Option<String> {
+/// The value of the cookie `name` in the request, if any.
+pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
     parts
         .headers
         .get_all(header::COOKIE)
@@ -21,8 +21,33 @@ pub fn cookie_value(parts: &Parts) -> Option<String> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_string())
+}
+
+/// The value of our session cookie in the request, if any.
+pub fn cookie_value(parts: &Parts) -> Option<String> {
+    cookie(parts, COOKIE)
+}
+
+/// Ends the session `secret` (if any), clears the cookie and sends the browser to `then`.
+pub async fn sign_out(
+    state: &AppState,
+    secret: Option<String>,
+    then: &str,
+) -> Result<axum::response::Response, WebError> {
+    use axum::response::IntoResponse;
+    if let Some(secret) = secret {
+        let mut tx = state.store.begin().await?;
+        session::close(&mut tx, &secret).await?;
+        tx.commit().await?;
+    }
+    let cleared = set_cookie("", 0, state.config.secure_cookies);
+    Ok((
+        [(header::SET_COOKIE, cleared)],
+        axum::response::Redirect::to(then),
+    )
+        .into_response())
 }
 
 /// `Set-Cookie` for a session secret (`max_age` 0 clears it).

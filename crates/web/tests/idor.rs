@@ -4,13 +4,8 @@
 //! The list below must name every route with a path parameter; a test reads the web crate's
 //! source and fails when a route with an id is missing here, so a new one cannot skip the check.
 use std::collections::BTreeSet;
-use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use base64::Engine as _;
-use tongban_crypto::Sm2KeyPair;
-use tongban_crypto::cert::Holder;
+use axum::http::StatusCode;
 use tongban_domain::OfficerRole;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
@@ -86,53 +81,14 @@ fn every_route_with_an_id_is_in_the_list() {
     );
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A browser logged in with a fresh certificate of enterprise `code`.
-async fn cert_login(state: &AppState, app: &axum::Router, code: &str) -> Browser {
-    let key = Sm2KeyPair::generate();
-    let holder = Holder::Enterprise {
-        name: format!("企业{code}"),
-        credit_code: code.into(),
-    };
-    let pem = state
-        .ca
-        .issue(&holder, &key.public_key(), Duration::from_secs(86400))
-        .unwrap();
+async fn logged_in(state: &AppState, app: &axum::Router, code: &str) -> Browser {
+    let (key, pem) = issue(state, code, &format!("企业{code}"));
     let mut b = Browser::new(app);
-    let page = b.get("/login/enterprise").await;
-    let challenge = page
-        .body
-        .split("name=\"challenge\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let sig = base64::engine::general_purpose::STANDARD.encode(
-        tongban_identity::enterprise::sign_login(&key, &challenge, code),
+    assert_eq!(
+        cert_login(&mut b, &key, &pem, code).await.status,
+        StatusCode::SEE_OTHER
     );
-    let r = b
-        .post_form(
-            "/login/enterprise",
-            &format!(
-                "certificate={}&challenge={challenge}&signature={}",
-                urlencode(&pem),
-                urlencode(&sig)
-            ),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
     b
 }
 
@@ -144,43 +100,15 @@ async fn enterprise(
     city: &mut Browser,
     code: &str,
 ) -> (Browser, String, String) {
-    let mut primary = cert_login(state, app, code).await;
-    let boundary = "b";
-    let mut body = Vec::new();
-    for (k, v) in [
-        ("legal_representative", "王珺"),
-        ("registration_number", "1"),
-        ("contact", "李静"),
-        ("contact_phone", "13800000000"),
-        ("media_number", "M1"),
-    ] {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
-                .as_bytes(),
-        );
-    }
-    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"scan\"; filename=\"a.jpg\"\r\n\r\n").as_bytes());
-    body.extend([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]);
-    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let token = primary.cookies["tongban_csrf"].clone();
-    let req = Request::post(format!("/enterprise/activation?_csrf={token}"))
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    assert_eq!(primary.send(req).await.status, StatusCode::SEE_OTHER);
+    let mut primary = logged_in(state, app, code).await;
+    assert_eq!(
+        submit_activation(&mut primary, "13800000000", &jpeg(64))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
     let home = primary.get("/enterprise").await;
-    let activation = home
-        .body
-        .split("/enterprise/activation/")
-        .nth(1)
-        .unwrap()
-        .split('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let activation = activation_id(&home);
     assert_eq!(
         city.post_form(
             &format!("/workbench/activations/{activation}/decide"),
@@ -191,7 +119,7 @@ async fn enterprise(
         StatusCode::SEE_OTHER
     );
 
-    let mut second = cert_login(state, app, code).await;
+    let mut second = logged_in(state, app, code).await;
     let serial = second
         .get("/enterprise")
         .await

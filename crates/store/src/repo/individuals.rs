@@ -103,42 +103,6 @@ pub async fn record_login(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// A session for an individual under `key`.
-pub async fn insert_session(
-    tx: &mut Tx,
-    key: &str,
-    individual: &str,
-    expires_at: Timestamp,
-) -> Result<(), StoreError> {
-    on_tx!(tx, |c| {
-        sqlx::query("INSERT INTO sessions (id, individual_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(key)
-            .bind(individual)
-            .bind(Timestamp::now().millis())
-            .bind(expires_at.millis())
-            .execute(c)
-            .await?
-            .rows_affected()
-    });
-    Ok(())
-}
-
-/// The individual of the live session under `key`.
-pub async fn session_individual(
-    store: &Store,
-    key: &str,
-    now: Timestamp,
-) -> Result<Option<String>, StoreError> {
-    let id: Option<Option<String>> = on_reader!(store, |e| {
-        sqlx::query_scalar("SELECT individual_id FROM sessions WHERE id = $1 AND expires_at > $2")
-            .bind(key)
-            .bind(now.millis())
-            .fetch_optional(e)
-            .await?
-    });
-    Ok(id.flatten())
-}
-
 /// Stores a new code for (`individual`, `purpose`), replacing none: older codes simply expire.
 pub async fn insert_code(
     tx: &mut Tx,

@@ -11,46 +11,44 @@ pub struct Session {
     /// For an enterprise login: the enterprise and the certificate it logged in with.
     pub enterprise_id: Option<EnterpriseId>,
     pub certificate_serial: Option<String>,
+    pub individual_id: Option<String>,
     pub expires_at: Timestamp,
+}
+
+/// Whom a new session belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    Officer(&'a OfficerId),
+    /// An enterprise, logged in with the certificate `certificate` (its serial).
+    Enterprise {
+        id: &'a EnterpriseId,
+        certificate: &'a str,
+    },
+    Individual(&'a str),
 }
 
 /// Records a session under `key` (the digest of the cookie secret).
 pub async fn insert(
     tx: &mut Tx,
     key: &str,
-    officer: &OfficerId,
+    owner: Owner<'_>,
     expires_at: Timestamp,
 ) -> Result<(), StoreError> {
+    let (officer, enterprise, certificate, individual) = match owner {
+        Owner::Officer(id) => (Some(id.as_str()), None, None, None),
+        Owner::Enterprise { id, certificate } => (None, Some(id.as_str()), Some(certificate), None),
+        Owner::Individual(id) => (None, None, None, Some(id)),
+    };
     on_tx!(tx, |c| {
         sqlx::query(
-            "INSERT INTO sessions (id, officer_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (id, officer_id, enterprise_id, certificate_serial, individual_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(key)
-        .bind(officer.as_str())
-        .bind(Timestamp::now().millis())
-        .bind(expires_at.millis())
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
-    Ok(())
-}
-
-/// Records an enterprise session under `key`: logged in with the certificate `serial`.
-pub async fn insert_enterprise(
-    tx: &mut Tx,
-    key: &str,
-    enterprise: &EnterpriseId,
-    serial: &str,
-    expires_at: Timestamp,
-) -> Result<(), StoreError> {
-    on_tx!(tx, |c| {
-        sqlx::query(
-            "INSERT INTO sessions (id, enterprise_id, certificate_serial, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(key)
-        .bind(enterprise.as_str())
-        .bind(serial)
+        .bind(officer)
+        .bind(enterprise)
+        .bind(certificate)
+        .bind(individual)
         .bind(Timestamp::now().millis())
         .bind(expires_at.millis())
         .execute(c)
@@ -62,10 +60,16 @@ pub async fn insert_enterprise(
 
 /// The session under `key` if it has not expired at `now`.
 pub async fn live(store: &Store, key: &str, now: Timestamp) -> Result<Option<Session>, StoreError> {
-    type Row = (Option<String>, Option<String>, Option<String>, i64);
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+    );
     let row: Option<Row> = on_reader!(store, |e| {
         sqlx::query_as(
-            "SELECT officer_id, enterprise_id, certificate_serial, expires_at FROM sessions \
+            "SELECT officer_id, enterprise_id, certificate_serial, individual_id, expires_at FROM sessions \
              WHERE id = $1 AND expires_at > $2",
         )
         .bind(key)
@@ -73,12 +77,15 @@ pub async fn live(store: &Store, key: &str, now: Timestamp) -> Result<Option<Ses
         .fetch_optional(e)
         .await?
     });
-    Ok(row.map(|(officer, enterprise, serial, expires)| Session {
-        officer_id: officer.map(OfficerId::from_raw),
-        enterprise_id: enterprise.map(EnterpriseId::from_raw),
-        certificate_serial: serial,
-        expires_at: Timestamp(expires),
-    }))
+    Ok(row.map(
+        |(officer, enterprise, serial, individual, expires)| Session {
+            officer_id: officer.map(OfficerId::from_raw),
+            enterprise_id: enterprise.map(EnterpriseId::from_raw),
+            certificate_serial: serial,
+            individual_id: individual,
+            expires_at: Timestamp(expires),
+        },
+    ))
 }
 
 pub async fn delete(tx: &mut Tx, key: &str) -> Result<(), StoreError> {

@@ -5,12 +5,17 @@
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use base64::Engine as _;
+use std::time::Duration;
+use tongban_crypto::Sm2KeyPair;
+use tongban_crypto::cert::Holder;
 use tongban_domain::{Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp};
 use tongban_files::{FileStore, FilesConfig};
 use tongban_identity::hash_password;
 use tongban_store::officers;
 use tongban_store::testing::TestStore;
 use tongban_web::{AppState, WebConfig, app};
+
 use tower::ServiceExt;
 
 pub struct Page {
@@ -183,4 +188,103 @@ pub async fn add_officer_in(
         .unwrap();
     tx.commit().await.unwrap();
     o
+}
+
+// Enterprise helpers: certificates, the 一证通 login, the activation form.
+
+/// A certificate for enterprise `code` from the state's CA, with its key.
+pub fn issue(state: &AppState, code: &str, name: &str) -> (Sm2KeyPair, String) {
+    let key = Sm2KeyPair::generate();
+    let holder = Holder::Enterprise {
+        name: name.into(),
+        credit_code: code.into(),
+    };
+    let pem = state
+        .ca
+        .issue(&holder, &key.public_key(), Duration::from_secs(86400))
+        .unwrap();
+    (key, pem)
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Opens the login page, signs its challenge with `key` as the 一证通 client does, and posts.
+pub async fn cert_login(browser: &mut Browser, key: &Sm2KeyPair, pem: &str, code: &str) -> Page {
+    let page = browser.get("/login/enterprise").await;
+    let challenge = page
+        .body
+        .split("name=\"challenge\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let sig = base64::engine::general_purpose::STANDARD.encode(
+        tongban_identity::enterprise::sign_login(key, &challenge, code),
+    );
+    let body = format!(
+        "certificate={}&challenge={challenge}&signature={}",
+        urlencode(pem),
+        urlencode(&sig)
+    );
+    browser.post_form("/login/enterprise", &body).await
+}
+
+pub fn jpeg(size: usize) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    b.resize(size, 0x42);
+    b
+}
+
+/// Posts the activation form as multipart, the token in the query string as the page does.
+pub async fn submit_activation(browser: &mut Browser, phone: &str, scan: &[u8]) -> Page {
+    let boundary = "----tongban-test";
+    let mut body = Vec::new();
+    for (name, value) in [
+        ("legal_representative", "王珺"),
+        ("registration_number", "310115000123456"),
+        ("contact", "李静"),
+        ("contact_phone", phone),
+        ("media_number", "YZT-2026-000981"),
+    ] {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"scan\"; filename=\"申请表.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
+    body.extend(scan);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let token = browser.cookies["tongban_csrf"].clone();
+    let req = Request::post(format!("/enterprise/activation?_csrf={token}"))
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    browser.send(req).await
+}
+
+pub fn activation_id(page: &Page) -> String {
+    page.body
+        .split("/enterprise/activation/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
 }
