@@ -56,16 +56,12 @@ impl axum::extract::FromRequestParts<AppState> for CurrentEnterprise {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, WebError> {
-        let required = WebError::LoginRequired {
-            login_path: "/login/enterprise",
-        };
-        let Some(secret) = session::cookie_value(parts) else {
-            return Err(required);
-        };
-        match enterprise::actor_of_session(&state.store, &secret).await? {
-            Some(actor) => Ok(CurrentEnterprise(actor)),
-            None => Err(required),
-        }
+        let store = &state.store;
+        session::resolve(parts, "/login/enterprise", |secret| async move {
+            enterprise::actor_of_session(store, &secret).await
+        })
+        .await
+        .map(CurrentEnterprise)
     }
 }
 

@@ -30,16 +30,12 @@ impl axum::extract::FromRequestParts<AppState> for CurrentIndividual {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, WebError> {
-        let required = WebError::LoginRequired {
-            login_path: "/login/individual",
-        };
-        let Some(secret) = session::cookie_value(parts) else {
-            return Err(required);
-        };
-        match individual::of_session(&state.store, &state.fields, &secret).await? {
-            Some(who) => Ok(CurrentIndividual(who)),
-            None => Err(required),
-        }
+        let (store, fields) = (&state.store, &state.fields);
+        session::resolve(parts, "/login/individual", |secret| async move {
+            individual::of_session(store, fields, &secret).await
+        })
+        .await
+        .map(CurrentIndividual)
     }
 }
 

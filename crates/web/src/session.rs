@@ -56,6 +56,23 @@ pub fn set_cookie(value: &str, max_age: u64, secure: bool) -> String {
     format!("{COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
 }
 
+/// Resolves the request's session with `lookup`; without a cookie, or when `lookup` finds no one,
+/// the browser is sent to `login_path`.
+pub async fn resolve<T, Fut>(
+    parts: &Parts,
+    login_path: &'static str,
+    lookup: impl FnOnce(String) -> Fut,
+) -> Result<T, WebError>
+where
+    Fut: std::future::Future<Output = Result<Option<T>, tongban_store::StoreError>>,
+{
+    let required = WebError::LoginRequired { login_path };
+    let Some(secret) = cookie_value(parts) else {
+        return Err(required);
+    };
+    lookup(secret).await?.ok_or(required)
+}
+
 /// The officer logged in on this request. Extracting it from a request without a live session
 /// sends the browser to the workbench login page.
 pub struct CurrentOfficer(pub Officer);
@@ -64,16 +81,12 @@ impl FromRequestParts<AppState> for CurrentOfficer {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, WebError> {
-        let required = WebError::LoginRequired {
-            login_path: "/workbench/login",
-        };
-        let Some(secret) = cookie_value(parts) else {
-            return Err(required);
-        };
-        match session::officer(&state.store, &secret).await? {
-            Some(officer) => Ok(CurrentOfficer(officer)),
-            None => Err(required),
-        }
+        let store = &state.store;
+        resolve(parts, "/workbench/login", |secret| async move {
+            session::officer(store, &secret).await
+        })
+        .await
+        .map(CurrentOfficer)
     }
 }
 

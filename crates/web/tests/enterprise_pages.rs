@@ -5,7 +5,6 @@ use std::time::Duration;
 use axum::http::{StatusCode, header};
 use tongban_crypto::Sm2KeyPair;
 use tongban_crypto::cert::Holder;
-use tongban_domain::OfficerRole;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 use tongban_web::app;
@@ -74,17 +73,7 @@ store_test!(
         );
 
         // A 闵行 officer does not see a 浦东 enterprise's request; a city officer does.
-        add_officer_in(
-            &db,
-            "mh.shouli",
-            "Minhang#1",
-            "310112",
-            "闵行受理员",
-            &[OfficerRole::Intake],
-        )
-        .await;
-        let mut minhang = Browser::new(&app);
-        minhang.login("mh.shouli", "Minhang%231").await;
+        let mut minhang = officer_browser(&db, &app, "mh.shouli", "310112", "闵行受理员").await;
         assert!(
             !minhang
                 .get("/workbench/activations")
@@ -117,17 +106,7 @@ store_test!(
             StatusCode::NOT_FOUND
         );
 
-        add_officer_in(
-            &db,
-            "shi.shouli",
-            "City#1",
-            "310000",
-            "市局受理员",
-            &[OfficerRole::Intake],
-        )
-        .await;
-        let mut city = Browser::new(&app);
-        city.login("shi.shouli", "City%231").await;
+        let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
         let queue = city.get("/workbench/activations").await;
         assert!(
             queue.body.contains("上海浦江辐射技术有限公司") && queue.body.contains("个工作日"),

@@ -6,7 +6,6 @@
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
-use tongban_domain::OfficerRole;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 use tongban_web::{AppState, app};
@@ -140,28 +139,8 @@ store_test!(
         let dir = tempfile::tempdir().unwrap();
         let state = state(&db, dir.path());
         let app = app(state.clone());
-        add_officer_in(
-            &db,
-            "shi.shouli",
-            "City#1",
-            "310000",
-            "市局受理员",
-            &[OfficerRole::Intake],
-        )
-        .await;
-        add_officer_in(
-            &db,
-            "mh.shouli",
-            "Minhang#1",
-            "310112",
-            "闵行受理员",
-            &[OfficerRole::Intake],
-        )
-        .await;
-        let mut city = Browser::new(&app);
-        city.login("shi.shouli", "City%231").await;
-        let mut minhang = Browser::new(&app);
-        minhang.login("mh.shouli", "Minhang%231").await;
+        let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
+        let mut minhang = officer_browser(&db, &app, "mh.shouli", "310112", "闵行受理员").await;
 
         // A: a 浦东 enterprise, whose objects the intruders go after; B: a 闵行 enterprise.
         let (_a, a_activation, a_serial) =

@@ -153,6 +153,31 @@ pub fn router(db: &TestStore, files_dir: &std::path::Path) -> Router {
     app(state(db, files_dir))
 }
 
+/// A browser logged in as a new intake officer of `jurisdiction` (password fixed for tests).
+pub async fn officer_browser(
+    db: &TestStore,
+    app: &Router,
+    username: &str,
+    jurisdiction: &str,
+    name: &str,
+) -> Browser {
+    add_officer_in(
+        db,
+        username,
+        "Officer#2026",
+        jurisdiction,
+        name,
+        &[OfficerRole::Intake],
+    )
+    .await;
+    let mut b = Browser::new(app);
+    assert_eq!(
+        b.login(username, "Officer%232026").await.status,
+        StatusCode::SEE_OTHER
+    );
+    b
+}
+
 /// An officer of 浦东新区 with the intake role.
 pub async fn add_officer(db: &TestStore, username: &str, password: &str) -> Officer {
     add_officer_in(
