@@ -22,6 +22,8 @@ use tongban_store::{
     Store, StoreError, activations, audit, certificates, challenges, enterprises, sessions,
 };
 
+const PENDING_EXISTS: &str = "贵企业已有一份待处理的主证书开通申请，如需更换证书请先撤回";
+
 /// How long a login challenge may be answered.
 pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
 /// Largest stamped-form scan accepted (seed 001: 图片最大不超过200KB).
@@ -338,11 +340,14 @@ impl Activation<'_> {
         }
         let open = activations::of_enterprise(self.store, &actor.enterprise.id).await?;
         if open.iter().any(|a| a.state == ActivationState::Submitted) {
-            return Err(EnterpriseError::Conflict(
-                "贵企业已有一份待处理的主证书开通申请，如需更换证书请先撤回".into(),
-            ));
+            return Err(EnterpriseError::Conflict(PENDING_EXISTS.into()));
         }
-        activations::insert(&mut tx, &activation).await?;
+        match activations::insert(&mut tx, &activation).await {
+            Err(StoreError::Conflict(_)) => {
+                return Err(EnterpriseError::Conflict(PENDING_EXISTS.into()));
+            }
+            other => other?,
+        }
         let who = actor.audit_name();
         audit::append(
             &mut tx,
@@ -435,7 +440,7 @@ impl Activation<'_> {
                 return Err(EnterpriseError::Conflict("该企业已有主证书".into()));
             }
             let holder = a.form.legal_representative.clone();
-            certificates::set_role(
+            match certificates::set_role(
                 &mut tx,
                 &a.enterprise_id,
                 &a.certificate_serial,
@@ -443,7 +448,13 @@ impl Activation<'_> {
                 &[],
                 &holder,
             )
-            .await?;
+            .await
+            {
+                Err(StoreError::Conflict(_)) => {
+                    return Err(EnterpriseError::Conflict("该企业已有主证书".into()));
+                }
+                other => other?,
+            };
         }
         let who = format!("officer:{}", officer.id);
         audit::append(

@@ -491,3 +491,28 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    two_simultaneous_requests_make_one_pending_activation,
+    |db: TestStore| async move {
+        let w = std::sync::Arc::new(World::new(db));
+        let (key, pem) = w.certificate(CODE);
+        let first = w.login(&key, &pem, CODE).await.unwrap().actor;
+        let (key2, pem2) = w.certificate(CODE);
+        let second = w.login(&key2, &pem2, CODE).await.unwrap().actor;
+        let (one, two) = (w.activation(), w.activation());
+        let (a, b) = tokio::join!(
+            one.submit(&first, form(), jpeg(1000)),
+            two.submit(&second, form(), jpeg(1001)),
+        );
+        let oks = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
+        assert_eq!(oks, 1, "{a:?} / {b:?}");
+        let refused = if a.is_err() {
+            a.unwrap_err()
+        } else {
+            b.unwrap_err()
+        };
+        assert!(matches!(refused, EnterpriseError::Conflict(m) if m.contains("待处理")));
+        assert_eq!(activations::pending(&w.db.store).await.unwrap().len(), 1);
+    }
+);

@@ -40,6 +40,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rate_limits",
         sql: include_str!("../migrations/0005_rate_limits.sql"),
     },
+    Migration {
+        version: 6,
+        name: "one_primary",
+        sql: include_str!("../migrations/0006_one_primary.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use tongban_domain::certificate::{ActivationForm, ActivationState, PrimaryActivation};
 use tongban_domain::{EnterpriseId, Timestamp};
 
+use crate::error::conflict_on_unique;
 use crate::{Store, StoreError, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -79,7 +80,8 @@ pub async fn insert(tx: &mut Tx, a: &PrimaryActivation) -> Result<(), StoreError
             .bind(a.decided_by.as_deref())
             .bind(&a.opinion)
             .execute(c)
-            .await?
+            .await
+            .map_err(conflict_on_unique("待处理的开通申请"))?
             .rows_affected()
     });
     Ok(())

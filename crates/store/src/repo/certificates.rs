@@ -2,6 +2,7 @@
 use tongban_domain::certificate::{CertificateRole, EnterpriseCertificate};
 use tongban_domain::{EnterpriseId, Timestamp};
 
+use crate::error::conflict_on_unique;
 use crate::{Store, StoreError, Tx};
 
 #[derive(sqlx::FromRow)]
@@ -137,7 +138,8 @@ pub async fn set_role(
         .bind(holder)
         .bind(Timestamp::now().millis())
         .execute(c)
-        .await?
+        .await
+        .map_err(conflict_on_unique("主证书"))?
         .rows_affected()
     });
     Ok(n == 1)
