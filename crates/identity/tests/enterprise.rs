@@ -507,11 +507,7 @@ store_test!(
         );
         let oks = [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count();
         assert_eq!(oks, 1, "{a:?} / {b:?}");
-        let refused = if a.is_err() {
-            a.unwrap_err()
-        } else {
-            b.unwrap_err()
-        };
+        let refused = a.err().or(b.err()).expect("one was refused");
         assert!(matches!(refused, EnterpriseError::Conflict(m) if m.contains("待处理")));
         assert_eq!(activations::pending(&w.db.store).await.unwrap().len(), 1);
     }
