@@ -225,11 +225,15 @@ pub fn describe(seeded: &Seeded, base_url: &str) -> String {
         ));
     }
     let dir = seeded.certs_dir.display();
+    // The command as this user can run it: `cargo run` leaves no `tongban` on the PATH.
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "tongban".into());
     out.push_str(&format!(
         "  法人一证通登录 {base_url}/login/enterprise ，演示主证书与私钥在 {dir}/：\n"
     ));
     out.push_str(&format!(
-        "    粘贴 <信用代码>.cert.pem 的内容，再用 `tongban cert sign --key {dir}/<信用代码>.key.pem --challenge <登录码> --credit-code <信用代码>` 签名\n"
+        "    粘贴 <信用代码>.cert.pem 的内容，再用 `{exe} cert sign --key {dir}/<信用代码>.key.pem --challenge <登录码> --credit-code <信用代码>` 签名\n"
     ));
     out
 }
