@@ -247,19 +247,30 @@ pub fn issue_certificate(
     dir: &std::path::Path,
 ) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
     use tongban_crypto::cert::Holder;
-    std::fs::create_dir_all(dir)?;
-    let key = tongban_crypto::Sm2KeyPair::generate();
     let holder = Holder::Enterprise {
         name: name.to_string(),
         credit_code: code.to_string(),
     };
+    write_key_and_certificate(ca, &holder, code.as_str(), dir)
+}
+
+/// A fresh key and a three-year certificate for `holder`, written as DIR/<stem>.key.pem (owner
+/// only) and DIR/<stem>.cert.pem.
+fn write_key_and_certificate(
+    ca: &tongban_crypto::cert::Ca,
+    holder: &tongban_crypto::cert::Holder,
+    stem: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    std::fs::create_dir_all(dir)?;
+    let key = tongban_crypto::Sm2KeyPair::generate();
     let pem = ca.issue(
-        &holder,
+        holder,
         &key.public_key(),
         std::time::Duration::from_secs(3 * 365 * 24 * 3600),
     )?;
-    let key_path = dir.join(format!("{code}.key.pem"));
-    let cert_path = dir.join(format!("{code}.cert.pem"));
+    let key_path = dir.join(format!("{stem}.key.pem"));
+    let cert_path = dir.join(format!("{stem}.cert.pem"));
     std::fs::write(&key_path, key.to_pkcs8_pem())?;
     #[cfg(unix)]
     {
@@ -268,6 +279,20 @@ pub fn issue_certificate(
     }
     std::fs::write(&cert_path, pem)?;
     Ok((key_path, cert_path))
+}
+
+/// Issues a certificate for `officer` with a fresh key and writes both to `dir`.
+pub fn issue_officer_certificate(
+    ca: &tongban_crypto::cert::Ca,
+    officer: &Officer,
+    dir: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    use tongban_crypto::cert::Holder;
+    let holder = Holder::Officer {
+        name: officer.display_name.clone(),
+        username: officer.username.clone(),
+    };
+    write_key_and_certificate(ca, &holder, &officer.username, dir)
 }
 
 #[cfg(test)]

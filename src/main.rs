@@ -71,6 +71,15 @@ enum CertCommand {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// Issue an SM2 certificate for an officer account; writes DIR/<username>.key.pem and .cert.pem.
+    IssueOfficer {
+        /// The officer's username.
+        #[arg(long)]
+        username: String,
+        /// Where to write the key and certificate.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
     /// Sign a login challenge with a certificate's private key; prints the signature to paste.
     Sign {
         /// The private key file (PKCS#8 PEM).
@@ -79,9 +88,16 @@ enum CertCommand {
         /// The challenge shown on the login page.
         #[arg(long)]
         challenge: String,
-        /// The enterprise's unified social credit code.
+        /// The enterprise's unified social credit code (enterprise login).
+        #[arg(
+            long,
+            conflicts_with = "username",
+            required_unless_present = "username"
+        )]
+        credit_code: Option<String>,
+        /// The officer's username (workbench login).
         #[arg(long)]
-        credit_code: String,
+        username: Option<String>,
     },
 }
 
@@ -116,7 +132,7 @@ fn main() -> anyhow::Result<()> {
             Command::Audit {
                 command: AuditCommand::Verify,
             } => audit_verify(config).await,
-            Command::Cert { command } => cert(config, command),
+            Command::Cert { command } => cert(config, command).await,
         }
     })
 }
@@ -301,7 +317,7 @@ async fn reseed(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
+async fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
     use base64::Engine as _;
     match command {
         CertCommand::Issue {
@@ -319,17 +335,43 @@ fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
                 key_path.display()
             );
         }
+        CertCommand::IssueOfficer { username, out } => {
+            let keys = keys::load_or_create(&config.keys_dir())?;
+            let store = open_store(&config).await?;
+            let found = tongban_store::officers::login_state(&store, &username).await?;
+            store.close().await;
+            let officer = found
+                .with_context(|| format!("工作人员账号 {username} 不存在"))?
+                .officer;
+            let (key_path, cert_path) = demo::issue_officer_certificate(&keys.ca, &officer, &out)?;
+            println!(
+                "已签发证书：{}\n私钥：{}（请妥善保管）",
+                cert_path.display(),
+                key_path.display()
+            );
+        }
         CertCommand::Sign {
             key,
             challenge,
             credit_code,
+            username,
         } => {
             let pem = std::fs::read_to_string(&key)
                 .with_context(|| format!("无法读取私钥 {}", key.display()))?;
             let key = tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&pem)?;
-            let code = tongban_domain::CreditCode::parse(&credit_code)?;
-            let signature =
-                tongban_identity::enterprise::sign_login(&key, challenge.trim(), code.as_str());
+            let signature = match (credit_code, username) {
+                (Some(code), _) => {
+                    let code = tongban_domain::CreditCode::parse(&code)?;
+                    tongban_identity::enterprise::sign_login(&key, challenge.trim(), code.as_str())
+                }
+                (None, Some(username)) => {
+                    key.sign(&tongban_identity::officer_login::certificate_login_message(
+                        challenge.trim(),
+                        username.trim(),
+                    ))
+                }
+                (None, None) => anyhow::bail!("请指定 --credit-code 或 --username"),
+            };
             println!(
                 "{}",
                 base64::engine::general_purpose::STANDARD.encode(signature)

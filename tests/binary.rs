@@ -518,3 +518,100 @@ async fn a_demo_enterprise_logs_in_with_the_cli_signer() {
     );
     assert!(server.terminate().success());
 }
+
+/// An officer gets a certificate with `tongban cert issue-officer` and logs in to the workbench
+/// with it, signing the page's challenge with `tongban cert sign --username`.
+#[tokio::test]
+async fn an_officer_logs_in_with_a_certificate_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    let issued = tongban(dir.path())
+        .args([
+            "cert",
+            "issue-officer",
+            "--username",
+            "pd.shencha",
+            "--out",
+            "officer-certs",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let pem =
+        std::fs::read_to_string(dir.path().join("officer-certs/pd.shencha.cert.pem")).unwrap();
+
+    let page = reqwest::get(server.url("/workbench/login")).await.unwrap();
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = cookie.strip_prefix("tongban_csrf=").unwrap().to_string();
+    let body = page.text().await.unwrap();
+    let challenge = body
+        .split("name=\"challenge\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let signed = tongban(dir.path())
+        .args([
+            "cert",
+            "sign",
+            "--key",
+            "officer-certs/pd.shencha.key.pem",
+            "--challenge",
+            &challenge,
+            "--username",
+            "pd.shencha",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let signature = String::from_utf8(signed.stdout).unwrap().trim().to_string();
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(server.url("/workbench/login/certificate"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("certificate", pem.as_str()),
+            ("challenge", challenge.as_str()),
+            ("signature", signature.as_str()),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "{}", login.text().await.unwrap());
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let bench = client
+        .get(server.url("/workbench"))
+        .header("cookie", format!("{cookie}; {session}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(bench.text().await.unwrap().contains("浦东审核员"));
+    assert!(server.terminate().success());
+}

@@ -24,11 +24,11 @@ use tongban_store::{
 
 const PENDING_EXISTS: &str = "贵企业已有一份待处理的主证书开通申请，如需更换证书请先撤回";
 
-/// How long a login challenge may be answered.
-pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
 /// Largest stamped-form scan accepted (seed 001: 图片最大不超过200KB).
 pub const MAX_SCAN_BYTES: usize = 200 * 1024;
 const PHONE_FIELD: &str = "primary_activation.contact_phone";
+
+pub use crate::session::new_challenge;
 
 /// The bytes an enterprise signs to log in: bound to the challenge and to its credit code.
 pub fn login_message(challenge: &str, credit_code: &str) -> Vec<u8> {
@@ -74,15 +74,6 @@ pub enum EnterpriseError {
     Store(#[from] StoreError),
     #[error("文件存储失败：{0}")]
     Files(#[from] tongban_files::FileError),
-}
-
-/// A fresh challenge for the login page.
-pub async fn new_challenge(store: &Store) -> Result<String, StoreError> {
-    let nonce = tongban_crypto::random_token();
-    let mut tx = store.begin().await?;
-    challenges::insert(&mut tx, &nonce, Timestamp::now().after(CHALLENGE_LIFETIME)).await?;
-    tx.commit().await?;
-    Ok(nonce)
 }
 
 /// The district an enterprise registered in Shanghai belongs to, from its credit code; the city

@@ -123,6 +123,88 @@ pub async fn officer_login(
     })
 }
 
+/// The bytes an officer signs to log in with a certificate: bound to the challenge and username.
+pub fn certificate_login_message(challenge: &str, username: &str) -> Vec<u8> {
+    format!("tongban-officer-login:v1\n{challenge}\n{username}").into_bytes()
+}
+
+/// Logs an officer in with an SM2 certificate from `ca` naming the username, and a signature
+/// over [`certificate_login_message`] for an unspent challenge. A locked account stays locked.
+pub async fn officer_certificate_login(
+    store: &Store,
+    ca: &tongban_crypto::cert::Ca,
+    cert_pem: &str,
+    challenge: &str,
+    signature: &[u8],
+    client: &str,
+    lifetime: Duration,
+) -> Result<OfficerLogin, CertificateLoginError> {
+    use tongban_crypto::cert::Holder;
+    let info = ca
+        .verify(cert_pem, std::time::SystemTime::now())
+        .map_err(|e| CertificateLoginError::Certificate(e.to_string()))?;
+    let Holder::Officer { username, .. } = info.holder else {
+        return Err(CertificateLoginError::Certificate(
+            "该证书不是工作人员证书".into(),
+        ));
+    };
+    let detail = json!({ "username": username, "client": client, "certificate": info.serial });
+    if info
+        .public_key
+        .verify(&certificate_login_message(challenge, &username), signature)
+        .is_err()
+    {
+        let mut tx = store.begin().await?;
+        audit::append(
+            &mut tx,
+            &entry("anonymous", AuditAction::LoginFailed, String::new(), detail),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(CertificateLoginError::BadSignature);
+    }
+    let Some(state) = officers::login_state(store, &username).await? else {
+        return Err(CertificateLoginError::Certificate(
+            "证书对应的工作人员账号不存在".into(),
+        ));
+    };
+    let now = Timestamp::now();
+    if let Some(until) = state.locked_until.filter(|until| *until > now) {
+        return Err(CertificateLoginError::Locked { until });
+    }
+    let subject = format!("officer:{}", state.officer.id);
+    let mut tx = store.begin().await?;
+    if !tongban_store::challenges::spend(&mut tx, challenge, now).await? {
+        return Err(CertificateLoginError::ChallengeSpent);
+    }
+    officers::record_login(&mut tx, &state.officer.id).await?;
+    let session_secret = session::open(&mut tx, &state.officer, lifetime).await?;
+    audit::append(
+        &mut tx,
+        &entry(subject.clone(), AuditAction::Login, subject, detail),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(OfficerLogin {
+        officer: state.officer,
+        session_secret,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CertificateLoginError {
+    #[error("{0}")]
+    Certificate(String),
+    #[error("签名验证失败，请使用本证书重新签名")]
+    BadSignature,
+    #[error("登录验证码已失效，请刷新页面后重新签名")]
+    ChallengeSpent,
+    #[error("该账号已被锁定，请于{}后再试", .until.beijing())]
+    Locked { until: Timestamp },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Ends the session and records it.
 pub async fn officer_logout(
     store: &Store,

@@ -45,3 +45,16 @@ pub async fn officer(
 pub async fn close(tx: &mut Tx, secret: &str) -> Result<(), StoreError> {
     sessions::delete(tx, &key_of(secret)).await
 }
+
+/// How long a login challenge may be answered.
+pub const CHALLENGE_LIFETIME: Duration = Duration::from_secs(300);
+
+/// A fresh one-time challenge for a certificate login page.
+pub async fn new_challenge(store: &tongban_store::Store) -> Result<String, StoreError> {
+    let nonce = tongban_crypto::random_token();
+    let mut tx = store.begin().await?;
+    tongban_store::challenges::insert(&mut tx, &nonce, Timestamp::now().after(CHALLENGE_LIFETIME))
+        .await?;
+    tx.commit().await?;
+    Ok(nonce)
+}

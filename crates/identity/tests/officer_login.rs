@@ -109,3 +109,76 @@ store_test!(
         assert!(rows[0].detail.contains("nobody"));
     }
 );
+
+store_test!(
+    an_officer_logs_in_with_a_certificate_unless_locked,
+    |db: TestStore| async move {
+        use tongban_crypto::Sm2KeyPair;
+        use tongban_crypto::cert::{Ca, Holder};
+        use tongban_identity::officer_login::{
+            CertificateLoginError, certificate_login_message, officer_certificate_login,
+        };
+        let o = officer(&db, "Right#2026").await;
+        let ca = Ca::create("通办测试CA", Duration::from_secs(86400)).unwrap();
+        let key = Sm2KeyPair::generate();
+        let pem = ca
+            .issue(
+                &Holder::Officer {
+                    name: o.display_name.clone(),
+                    username: o.username.clone(),
+                },
+                &key.public_key(),
+                Duration::from_secs(86400),
+            )
+            .unwrap();
+
+        let challenge = tongban_identity::session::new_challenge(&db.store)
+            .await
+            .unwrap();
+        let sig = key.sign(&certificate_login_message(&challenge, "pd.shencha"));
+        let login = officer_certificate_login(&db.store, &ca, &pem, &challenge, &sig, "-", HOUR)
+            .await
+            .unwrap();
+        assert_eq!(login.officer, o);
+        assert!(matches!(
+            officer_certificate_login(&db.store, &ca, &pem, &challenge, &sig, "-", HOUR).await,
+            Err(CertificateLoginError::ChallengeSpent)
+        ));
+
+        // Someone else's key, or an enterprise certificate, does not open the account.
+        let challenge = tongban_identity::session::new_challenge(&db.store)
+            .await
+            .unwrap();
+        let thief =
+            Sm2KeyPair::generate().sign(&certificate_login_message(&challenge, "pd.shencha"));
+        assert!(matches!(
+            officer_certificate_login(&db.store, &ca, &pem, &challenge, &thief, "-", HOUR).await,
+            Err(CertificateLoginError::BadSignature)
+        ));
+        let enterprise_pem = ca
+            .issue(
+                &Holder::Enterprise {
+                    name: "x".into(),
+                    credit_code: "91310115MA1FL8XQ34".into(),
+                },
+                &key.public_key(),
+                Duration::from_secs(86400),
+            )
+            .unwrap();
+        assert!(matches!(
+            officer_certificate_login(&db.store, &ca, &enterprise_pem, &challenge, &sig, "-", HOUR)
+                .await,
+            Err(CertificateLoginError::Certificate(_))
+        ));
+
+        // Five wrong passwords lock the account for the certificate too.
+        for _ in 0..LOCK_AFTER_FAILURES {
+            let _ = officer_login(&db.store, "pd.shencha", "wrong", "-", HOUR).await;
+        }
+        let sig = key.sign(&certificate_login_message(&challenge, "pd.shencha"));
+        assert!(matches!(
+            officer_certificate_login(&db.store, &ca, &pem, &challenge, &sig, "-", HOUR).await,
+            Err(CertificateLoginError::Locked { .. })
+        ));
+    }
+);

@@ -15,6 +15,7 @@ use crate::{AppState, WebError};
 
 const LIMITED: &[&str] = &[
     "/workbench/login",
+    "/workbench/login/certificate",
     "/login/enterprise",
     "/login/individual",
     "/register/individual",

@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/workbench", get(home))
         .route("/workbench/login", get(login_page).post(login))
+        .route("/workbench/login/certificate", post(certificate_login))
         .route("/workbench/logout", post(logout))
 }
 
@@ -28,13 +29,20 @@ struct LoginPage<'a> {
     username: &'a str,
     error: Option<&'a str>,
     csrf: &'a str,
+    /// The one-time challenge for the certificate form.
+    challenge: &'a str,
 }
 
-async fn login_page(CsrfToken(csrf): CsrfToken) -> Result<impl IntoResponse, WebError> {
+async fn login_page(
+    State(state): State<AppState>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<impl IntoResponse, WebError> {
+    let challenge = tongban_identity::session::new_challenge(&state.store).await?;
     render(LoginPage {
         username: "",
         error: None,
         csrf: &csrf,
+        challenge: &challenge,
     })
 }
 
@@ -92,10 +100,73 @@ async fn login(
             Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/workbench")).into_response())
         }
         Err((status, message)) => {
+            let challenge = tongban_identity::session::new_challenge(&state.store).await?;
             let page = render(LoginPage {
                 username: form.username.trim(),
                 error: Some(&message),
                 csrf: &csrf,
+                challenge: &challenge,
+            })?;
+            Ok((status, page).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct CertificateForm {
+    certificate: String,
+    challenge: String,
+    signature: String,
+}
+
+async fn certificate_login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    CsrfToken(csrf): CsrfToken,
+    Form(form): Form<CertificateForm>,
+) -> Result<Response, WebError> {
+    use base64::Engine as _;
+    use tongban_identity::officer_login::{CertificateLoginError, officer_certificate_login};
+    let lifetime = state.config.session_lifetime;
+    let outcome = match base64::engine::general_purpose::STANDARD.decode(form.signature.trim()) {
+        Err(_) => Err((
+            StatusCode::UNAUTHORIZED,
+            "签名值格式不正确，请粘贴签名工具输出的完整内容。".to_string(),
+        )),
+        Ok(signature) => {
+            match officer_certificate_login(
+                &state.store,
+                &state.ca,
+                &form.certificate,
+                form.challenge.trim(),
+                &signature,
+                &client,
+                lifetime,
+            )
+            .await
+            {
+                Ok(login) => Ok(login.session_secret),
+                Err(CertificateLoginError::Store(e)) => return Err(e.into()),
+                Err(e @ CertificateLoginError::Locked { .. }) => {
+                    Err((StatusCode::LOCKED, e.to_string()))
+                }
+                Err(e) => Err((StatusCode::UNAUTHORIZED, e.to_string())),
+            }
+        }
+    };
+    match outcome {
+        Ok(secret) => {
+            let cookie =
+                session::set_cookie(&secret, lifetime.as_secs(), state.config.secure_cookies);
+            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/workbench")).into_response())
+        }
+        Err((status, message)) => {
+            let challenge = tongban_identity::session::new_challenge(&state.store).await?;
+            let page = render(LoginPage {
+                username: "",
+                error: Some(&message),
+                csrf: &csrf,
+                challenge: &challenge,
             })?;
             Ok((status, page).into_response())
         }
