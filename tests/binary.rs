@@ -108,6 +108,89 @@ async fn csrf_token(server: &Server) -> String {
     token
 }
 
+/// Logs in on a certificate login page as a person would: takes the CSRF cookie and the challenge
+/// from `page`, has `tongban cert sign` (with `signer`, e.g. `["--credit-code", C]`) sign the
+/// challenge with `key`, and posts `pem` and the signature to `action`. Returns the cookies to
+/// send afterwards.
+async fn certificate_login(
+    server: &Server,
+    dir: &Path,
+    page: &str,
+    action: &str,
+    pem: &str,
+    key: &Path,
+    signer: &[&str],
+) -> String {
+    let page = reqwest::get(server.url(page)).await.unwrap();
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let token = cookie.strip_prefix("tongban_csrf=").unwrap().to_string();
+    let body = page.text().await.unwrap();
+    let challenge = body
+        .split("name=\"challenge\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let signed = tongban(dir)
+        .args(["cert", "sign", "--challenge", &challenge, "--key"])
+        .arg(key)
+        .args(signer)
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let signature = String::from_utf8(signed.stdout).unwrap().trim().to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = client
+        .post(server.url(action))
+        .header("cookie", &cookie)
+        .form(&[
+            ("certificate", pem),
+            ("challenge", challenge.as_str()),
+            ("signature", signature.as_str()),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303, "{}", login.text().await.unwrap());
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    format!("{cookie}; {session}")
+}
+
+/// The page at `path` fetched with `cookies`.
+async fn page_with(server: &Server, path: &str, cookies: &str) -> String {
+    reqwest::Client::new()
+        .get(server.url(path))
+        .header("cookie", cookies)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -439,77 +522,18 @@ async fn a_demo_enterprise_logs_in_with_the_cli_signer() {
     let code = "91310115MA1FL8XQ34";
     let certs = dir.path().join("data/demo-certs");
     let pem = std::fs::read_to_string(certs.join(format!("{code}.cert.pem"))).unwrap();
-
-    let page = reqwest::get(server.url("/login/enterprise")).await.unwrap();
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let token = cookie.strip_prefix("tongban_csrf=").unwrap().to_string();
-    let body = page.text().await.unwrap();
-    let challenge = body
-        .split("name=\"challenge\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-
-    let signed = tongban(dir.path())
-        .args([
-            "cert",
-            "sign",
-            "--challenge",
-            &challenge,
-            "--credit-code",
-            code,
-            "--key",
-        ])
-        .arg(certs.join(format!("{code}.key.pem")))
-        .output()
-        .unwrap();
-    assert!(
-        signed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&signed.stderr)
-    );
-    let signature = String::from_utf8(signed.stdout).unwrap().trim().to_string();
-
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = client
-        .post(server.url("/login/enterprise"))
-        .header("cookie", &cookie)
-        .form(&[
-            ("certificate", pem.as_str()),
-            ("challenge", challenge.as_str()),
-            ("signature", signature.as_str()),
-            ("_csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303, "{}", login.text().await.unwrap());
-    let session = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let home = client
-        .get(server.url("/enterprise"))
-        .header("cookie", format!("{cookie}; {session}"))
-        .send()
-        .await
-        .unwrap();
-    let home = home.text().await.unwrap();
+    let key = certs.join(format!("{code}.key.pem"));
+    let cookies = certificate_login(
+        &server,
+        dir.path(),
+        "/login/enterprise",
+        "/login/enterprise",
+        &pem,
+        &key,
+        &["--credit-code", code],
+    )
+    .await;
+    let home = page_with(&server, "/enterprise", &cookies).await;
     assert!(
         home.contains("上海浦江辐射技术有限公司")
             && home.contains("主证书")
@@ -543,75 +567,21 @@ async fn an_officer_logs_in_with_a_certificate_from_the_cli() {
     );
     let pem =
         std::fs::read_to_string(dir.path().join("officer-certs/pd.shencha.cert.pem")).unwrap();
-
-    let page = reqwest::get(server.url("/workbench/login")).await.unwrap();
-    let cookie = page.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let token = cookie.strip_prefix("tongban_csrf=").unwrap().to_string();
-    let body = page.text().await.unwrap();
-    let challenge = body
-        .split("name=\"challenge\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
-    let signed = tongban(dir.path())
-        .args([
-            "cert",
-            "sign",
-            "--key",
-            "officer-certs/pd.shencha.key.pem",
-            "--challenge",
-            &challenge,
-            "--username",
-            "pd.shencha",
-        ])
-        .output()
-        .unwrap();
+    let key = dir.path().join("officer-certs/pd.shencha.key.pem");
+    let cookies = certificate_login(
+        &server,
+        dir.path(),
+        "/workbench/login",
+        "/workbench/login/certificate",
+        &pem,
+        &key,
+        &["--username", "pd.shencha"],
+    )
+    .await;
     assert!(
-        signed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&signed.stderr)
+        page_with(&server, "/workbench", &cookies)
+            .await
+            .contains("浦东审核员")
     );
-    let signature = String::from_utf8(signed.stdout).unwrap().trim().to_string();
-
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = client
-        .post(server.url("/workbench/login/certificate"))
-        .header("cookie", &cookie)
-        .form(&[
-            ("certificate", pem.as_str()),
-            ("challenge", challenge.as_str()),
-            ("signature", signature.as_str()),
-            ("_csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303, "{}", login.text().await.unwrap());
-    let session = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let bench = client
-        .get(server.url("/workbench"))
-        .header("cookie", format!("{cookie}; {session}"))
-        .send()
-        .await
-        .unwrap();
-    assert!(bench.text().await.unwrap().contains("浦东审核员"));
     assert!(server.terminate().success());
 }

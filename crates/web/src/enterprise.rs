@@ -2,7 +2,7 @@
 //! (企业主页) with the first-login activation request, and certificate management by the primary.
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -127,14 +127,11 @@ async fn login(
         }
     };
     match outcome {
-        Ok(login) => {
-            let cookie = session::set_cookie(
-                &login.session_secret,
-                lifetime.as_secs(),
-                state.config.secure_cookies,
-            );
-            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/enterprise")).into_response())
-        }
+        Ok(login) => Ok(session::signed_in(
+            &state,
+            &login.session_secret,
+            "/enterprise",
+        )),
         Err(message) => {
             let challenge = enterprise::new_challenge(&state.store).await?;
             let page = render(LoginPage {

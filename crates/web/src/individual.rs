@@ -2,8 +2,8 @@
 //! home page. Numbers are shown masked.
 use askama::Template;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
@@ -62,12 +62,6 @@ struct LoginForm {
     password: String,
 }
 
-fn signed_in(state: &AppState, secret: &str) -> Response {
-    let lifetime = state.config.session_lifetime;
-    let cookie = session::set_cookie(secret, lifetime.as_secs(), state.config.secure_cookies);
-    ([(header::SET_COOKIE, cookie)], Redirect::to("/me")).into_response()
-}
-
 async fn login(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -85,7 +79,7 @@ async fn login(
     )
     .await
     {
-        Ok((_, secret)) => Ok(signed_in(&state, &secret)),
+        Ok((_, secret)) => Ok(session::signed_in(&state, &secret, "/me")),
         Err(IndividualError::Store(e)) => Err(e.into()),
         Err(e) => {
             let status = if matches!(e, IndividualError::Locked { .. }) {
@@ -168,7 +162,7 @@ async fn register(
             )
             .await
             .map_err(|e| WebError::Internal(format!("login after registration: {e}")))?;
-            Ok(signed_in(&state, &secret))
+            Ok(session::signed_in(&state, &secret, "/me"))
         }
         Err(errors) => {
             let page = RegisterPage {

@@ -30,6 +30,18 @@ pub fn cookie_value(parts: &Parts) -> Option<String> {
     cookie(parts, COOKIE)
 }
 
+/// Sets the session cookie for `secret` and sends the browser to `to`.
+pub fn signed_in(state: &AppState, secret: &str, to: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let lifetime = state.config.session_lifetime;
+    let cookie = set_cookie(secret, lifetime.as_secs(), state.config.secure_cookies);
+    (
+        [(header::SET_COOKIE, cookie)],
+        axum::response::Redirect::to(to),
+    )
+        .into_response()
+}
+
 /// Ends the session `secret` (if any), clears the cookie and sends the browser to `then`.
 pub async fn sign_out(
     state: &AppState,

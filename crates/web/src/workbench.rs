@@ -93,18 +93,25 @@ async fn login(
             Err(LoginError::Store(e)) => return Err(e.into()),
         },
     };
+    answer(&state, &csrf, form.username.trim(), outcome).await
+}
+
+/// Answers a login attempt: the workbench on success, else the login page (with a fresh
+/// challenge) saying what went wrong.
+async fn answer(
+    state: &AppState,
+    csrf: &str,
+    username: &str,
+    outcome: Result<String, (StatusCode, String)>,
+) -> Result<Response, WebError> {
     match outcome {
-        Ok(secret) => {
-            let cookie =
-                session::set_cookie(&secret, lifetime.as_secs(), state.config.secure_cookies);
-            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/workbench")).into_response())
-        }
+        Ok(secret) => Ok(session::signed_in(state, &secret, "/workbench")),
         Err((status, message)) => {
             let challenge = tongban_identity::session::new_challenge(&state.store).await?;
             let page = render(LoginPage {
-                username: form.username.trim(),
+                username,
                 error: Some(&message),
-                csrf: &csrf,
+                csrf,
                 challenge: &challenge,
             })?;
             Ok((status, page).into_response())
@@ -154,23 +161,7 @@ async fn certificate_login(
             }
         }
     };
-    match outcome {
-        Ok(secret) => {
-            let cookie =
-                session::set_cookie(&secret, lifetime.as_secs(), state.config.secure_cookies);
-            Ok(([(header::SET_COOKIE, cookie)], Redirect::to("/workbench")).into_response())
-        }
-        Err((status, message)) => {
-            let challenge = tongban_identity::session::new_challenge(&state.store).await?;
-            let page = render(LoginPage {
-                username: "",
-                error: Some(&message),
-                csrf: &csrf,
-                challenge: &challenge,
-            })?;
-            Ok((status, page).into_response())
-        }
-    }
+    answer(&state, &csrf, "", outcome).await
 }
 
 async fn logout(
