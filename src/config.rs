@@ -35,6 +35,8 @@ pub struct Config {
     pub keys_dir: PathBuf,
     /// Login and registration attempts allowed per client address and endpoint each minute.
     pub login_attempts_per_minute: i64,
+    /// `[city_login]`: the city platform's unified login (OpenID Connect); absent means off.
+    pub city_login: Option<tongban_identity::city_login::CityLoginConfig>,
 }
 
 /// `[files]` in the file: `kind = "local"` with `dir`, or `kind = "s3"` with bucket and keys.
@@ -70,6 +72,7 @@ impl Default for Config {
             max_connections: 8,
             keys_dir: PathBuf::new(),
             login_attempts_per_minute: 20,
+            city_login: None,
         }
     }
 }

@@ -262,13 +262,23 @@ fn write_key_and_certificate(
     stem: &str,
     dir: &std::path::Path,
 ) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
-    std::fs::create_dir_all(dir)?;
     let key = tongban_crypto::Sm2KeyPair::generate();
     let pem = ca.issue(
         holder,
         &key.public_key(),
         std::time::Duration::from_secs(3 * 365 * 24 * 3600),
     )?;
+    write_key_pair(&key, &pem, stem, dir)
+}
+
+/// Writes a private key (readable by its owner only) and its certificate to `dir`.
+pub fn write_key_pair(
+    key: &tongban_crypto::Sm2KeyPair,
+    pem: &str,
+    stem: &str,
+    dir: &std::path::Path,
+) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
+    std::fs::create_dir_all(dir)?;
     let key_path = dir.join(format!("{stem}.key.pem"));
     let cert_path = dir.join(format!("{stem}.cert.pem"));
     std::fs::write(&key_path, key.to_pkcs8_pem())?;
@@ -279,20 +289,6 @@ fn write_key_and_certificate(
     }
     std::fs::write(&cert_path, pem)?;
     Ok((key_path, cert_path))
-}
-
-/// Issues a certificate for `officer` with a fresh key and writes both to `dir`.
-pub fn issue_officer_certificate(
-    ca: &tongban_crypto::cert::Ca,
-    officer: &Officer,
-    dir: &std::path::Path,
-) -> anyhow::Result<(std::path::PathBuf, std::path::PathBuf)> {
-    use tongban_crypto::cert::Holder;
-    let holder = Holder::Officer {
-        name: officer.display_name.clone(),
-        username: officer.username.clone(),
-    };
-    write_key_and_certificate(ca, &holder, &officer.username, dir)
 }
 
 #[cfg(test)]

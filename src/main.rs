@@ -80,6 +80,12 @@ enum CertCommand {
         #[arg(long, default_value = ".")]
         out: PathBuf,
     },
+    /// Revoke an officer's certificate (a lost key); sessions opened with it end at once.
+    RevokeOfficer {
+        /// The certificate's serial number (hex, as `openssl x509 -serial` prints it).
+        #[arg(long)]
+        serial: String,
+    },
     /// Sign a login challenge with a certificate's private key; prints the signature to paste.
     Sign {
         /// The private key file (PKCS#8 PEM).
@@ -209,14 +215,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 let mut tx = store.begin().await?;
                 let sessions = sessions::purge_expired(&mut tx, now).await?;
                 let challenges = tongban_store::challenges::purge(&mut tx, now).await?;
+                let sign_ons = tongban_store::external_accounts::purge(&mut tx, now).await?;
                 tx.commit().await?;
                 let hour_ago = tongban_domain::Timestamp(now.millis() - 3_600_000);
                 let counters = tongban_store::rate_limits::purge(&store, hour_ago).await?;
                 tracing::info!(
                     sessions,
                     challenges,
+                    sign_ons,
                     counters,
-                    "expired sessions, login challenges and rate counters removed"
+                    "expired sessions, login challenges, sign-ons and rate counters removed"
                 );
                 Ok(())
             }
@@ -240,6 +248,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         ca,
         fields,
         calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
+        city_login: config.city_login.clone().map(|c| {
+            tracing::info!(issuer = %c.issuer, "city platform login enabled");
+            std::sync::Arc::new(tongban_identity::city_login::CityLogin::new(c))
+        }),
     };
     println!(
         "通办 Tongban 已启动：{base_url}/ （{}）",
@@ -339,16 +351,42 @@ async fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
             let keys = keys::load_or_create(&config.keys_dir())?;
             let store = open_store(&config).await?;
             let found = tongban_store::officers::login_state(&store, &username).await?;
-            store.close().await;
             let officer = found
                 .with_context(|| format!("工作人员账号 {username} 不存在"))?
                 .officer;
-            let (key_path, cert_path) = demo::issue_officer_certificate(&keys.ca, &officer, &out)?;
+            let issued = tongban_identity::officer_certificate::issue(
+                &store,
+                &keys.ca,
+                &officer,
+                "system:cli",
+            )
+            .await;
+            store.close().await;
+            let issued = issued?;
+            let (key_path, cert_path) =
+                demo::write_key_pair(&issued.key, &issued.pem, &officer.username, &out)?;
             println!(
-                "已签发证书：{}\n私钥：{}（请妥善保管）",
+                "已签发证书：{}（序列号 {}）\n私钥：{}（请妥善保管）",
                 cert_path.display(),
+                issued.serial,
                 key_path.display()
             );
+        }
+        CertCommand::RevokeOfficer { serial } => {
+            let store = open_store(&config).await?;
+            let revoked =
+                tongban_identity::officer_certificate::revoke(&store, &serial, "system:cli").await;
+            let officer = match &revoked {
+                Ok(id) => {
+                    let id = tongban_domain::OfficerId::from_raw(id.clone());
+                    tongban_store::officers::by_id(&store, &id).await?
+                }
+                Err(_) => None,
+            };
+            store.close().await;
+            revoked?;
+            let who = officer.map_or_else(String::new, |o| format!("（工作人员 {}）", o.username));
+            println!("已吊销证书 {}{who}", serial.trim().to_ascii_uppercase());
         }
         CertCommand::Sign {
             key,

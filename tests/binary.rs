@@ -583,5 +583,123 @@ async fn an_officer_logs_in_with_a_certificate_from_the_cli() {
             .await
             .contains("浦东审核员")
     );
+
+    // The key is lost: revoke that certificate. Its session ends and it no longer logs in.
+    let printed = String::from_utf8(issued.stdout).unwrap();
+    let serial = printed
+        .split("序列号 ")
+        .nth(1)
+        .and_then(|s| s.split('）').next())
+        .expect("the serial is printed");
+    let revoked = tongban(dir.path())
+        .args(["cert", "revoke-officer", "--serial", serial])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success());
+    assert!(String::from_utf8_lossy(&revoked.stdout).contains("pd.shencha"));
+    assert!(
+        !page_with(&server, "/workbench", &cookies)
+            .await
+            .contains("浦东审核员"),
+        "the session opened with the revoked certificate has ended"
+    );
+    let again = tongban(dir.path())
+        .args(["cert", "revoke-officer", "--serial", serial])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("不存在或已吊销"));
     assert!(server.terminate().success());
+}
+
+#[tokio::test]
+async fn a_person_signs_on_through_the_city_platform_configured_in_tongban_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    // The platform must know our callback before the server starts: reserve a port for it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let callback = format!("http://127.0.0.1:{port}/login/city/callback");
+    let accounts = serde_json::json!({ "wangfang": { "password": "platform-pw", "claims": {
+        "name": "王芳", "phone_number": "13812345678", "phone_number_verified": true } } });
+    let Some(peer) =
+        tongban_identity::testing::CityPeer::start(&callback, "toml-secret", &accounts).await
+    else {
+        return;
+    };
+    std::fs::write(
+        dir.path().join("tongban.toml"),
+        format!(
+            "[city_login]\nissuer = \"{}\"\nclient_id = \"tongban\"\nclient_secret = \"toml-secret\"\nredirect_url = \"{callback}\"\n",
+            peer.issuer
+        ),
+    )
+    .unwrap();
+    let mut cmd = tongban(dir.path());
+    cmd.env("TONGBAN_LISTEN", format!("127.0.0.1:{port}"));
+    let server = Server::start(cmd);
+
+    // A browser that follows every redirect between Tongban and the platform, keeping cookies.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = browser
+        .get(server.url("/login/individual"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        login
+            .text()
+            .await
+            .unwrap()
+            .contains("一网通办统一身份认证登录")
+    );
+    let platform = browser.get(server.url("/login/city")).send().await.unwrap();
+    let form_url = platform.url().clone();
+    assert!(form_url.as_str().starts_with(&peer.issuer), "{form_url}");
+    let form = platform.text().await.unwrap();
+    let action = form
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let link = browser
+        .post(form_url.join(action).unwrap())
+        .form(&[("login", "wangfang"), ("password", "platform-pw")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.url().path(), "/login/city/link", "back at Tongban");
+    let page = link.text().await.unwrap();
+    assert!(
+        page.contains("王芳") && page.contains("138****5678"),
+        "{page}"
+    );
+    let token = page
+        .split("name=\"_csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    // This configuration asks for no identity number: the person types it.
+    assert!(page.contains("name=\"id_number\""));
+    let id_number = tongban_domain::id_number::IdNumber::complete("31011519850612002").unwrap();
+    let me = browser
+        .post(server.url("/login/city/link/new"))
+        .form(&[("_csrf", token), ("id_number", id_number.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let status = me.status();
+    let url = me.url().clone();
+    let body = me.text().await.unwrap();
+    assert_eq!(url.path(), "/me", "{status} {body}");
+    assert!(body.contains("王芳"));
 }

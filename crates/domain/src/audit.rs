@@ -26,6 +26,8 @@ pub enum AuditAction {
     Registered,
     /// A one-time SMS code confirmed (a signing action).
     CodeConfirmed,
+    /// An account at another platform (the city's unified login) linked to one of ours.
+    AccountLinked,
 }
 
 impl AuditAction {
@@ -41,6 +43,7 @@ impl AuditAction {
             Self::DocumentIssued => "document_issued",
             Self::Registered => "registered",
             Self::CodeConfirmed => "code_confirmed",
+            Self::AccountLinked => "account_linked",
         }
     }
 
@@ -56,6 +59,7 @@ impl AuditAction {
             "document_issued" => "文书签发",
             "registered" => "注册",
             "code_confirmed" => "短信验证码确认",
+            "account_linked" => "绑定统一身份认证账号",
             _ => "其他",
         }
     }

@@ -90,7 +90,7 @@ impl CodePurpose {
     }
 }
 
-fn open(fields: &FieldCipher, row: IndividualRow) -> Result<Individual, StoreError> {
+pub(crate) fn open(fields: &FieldCipher, row: IndividualRow) -> Result<Individual, StoreError> {
     let bad = |e: tongban_crypto::CryptoError| {
         StoreError::InvalidRow(format!("individual {}: {e}", row.id))
     };
@@ -105,36 +105,85 @@ fn open(fields: &FieldCipher, row: IndividualRow) -> Result<Individual, StoreErr
     })
 }
 
-fn validate(reg: &Registration) -> Result<(IdNumber, String), IndividualError> {
-    let mut errors = Vec::new();
-    let name = reg.name.trim();
+/// Checks a person's name, identity number and mobile number, collecting every problem.
+pub(crate) fn validate_person(
+    name: &str,
+    id_number: &str,
+    phone: &str,
+    errors: &mut Vec<String>,
+) -> Option<(String, IdNumber, String)> {
+    let name = name.trim();
     if name.chars().count() < 2 || name.chars().count() > 30 {
         errors.push("姓名：应为2至30个字".to_string());
     }
-    let id = IdNumber::parse(&reg.id_number)
+    let id = IdNumber::parse(id_number)
         .map_err(|e| errors.push(format!("身份证号码：{e}")))
         .ok();
-    let phone = reg.phone.trim().to_string();
+    let phone = phone.trim().to_string();
     if !is_mobile(&phone) {
         errors.push("手机号码：应为11位手机号码".into());
     }
+    match id {
+        Some(id) if errors.is_empty() => Some((name.to_string(), id, phone)),
+        _ => None,
+    }
+}
+
+fn validate(reg: &Registration) -> Result<(String, IdNumber, String), IndividualError> {
+    let mut errors = Vec::new();
+    let person = validate_person(&reg.name, &reg.id_number, &reg.phone, &mut errors);
     let pw = &reg.password;
     if pw.chars().count() < 8
         || !pw.chars().any(|c| c.is_ascii_alphabetic())
         || !pw.chars().any(|c| c.is_ascii_digit())
     {
         errors.push("密码：至少8位，须同时包含字母和数字".into());
-    } else if pw.contains(&phone)
-        || id
-            .as_ref()
-            .is_some_and(|id| pw.contains(&id.as_str()[10..]))
+    } else if pw.contains(reg.phone.trim())
+        || IdNumber::parse(&reg.id_number).is_ok_and(|id| pw.contains(&id.as_str()[10..]))
     {
         errors.push("密码：不能包含手机号码或身份证号码".into());
     }
-    match id {
-        Some(id) if errors.is_empty() => Ok((id, phone)),
+    match person {
+        Some(person) if errors.is_empty() => Ok(person),
         _ => Err(IndividualError::Invalid(errors)),
     }
+}
+
+/// A new individual's row, numbers sealed.
+pub(crate) fn new_row(
+    fields: &FieldCipher,
+    name: &str,
+    id_number: &IdNumber,
+    phone: &str,
+    password_hash: String,
+) -> IndividualRow {
+    IndividualRow {
+        id: tongban_domain::ids::JobId::new().to_string(),
+        name: name.to_string(),
+        id_number: fields.seal(ID_FIELD, id_number.as_str()),
+        id_number_index: fields.blind_index(ID_FIELD, id_number.as_str()),
+        phone: fields.seal(PHONE_FIELD, phone),
+        phone_index: fields.blind_index(PHONE_FIELD, phone),
+        password_hash,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: Timestamp::now().millis(),
+    }
+}
+
+/// Inserts a new individual and records the registration in `tx`.
+pub(crate) async fn insert_registered(
+    tx: &mut tongban_store::Tx,
+    row: &IndividualRow,
+    detail: serde_json::Value,
+) -> Result<(), IndividualError> {
+    match individuals::insert(tx, row).await {
+        Err(StoreError::Conflict(_)) => return Err(IndividualError::AlreadyRegistered),
+        other => other?,
+    }
+    let who = format!("individual:{}", row.id);
+    audit::append(tx, &entry(&who, AuditAction::Registered, &who, detail)).await?;
+    Ok(())
 }
 
 /// Registers an individual.
@@ -143,36 +192,16 @@ pub async fn register(
     fields: &FieldCipher,
     reg: &Registration,
 ) -> Result<Individual, IndividualError> {
-    let (id_number, phone) = validate(reg)?;
+    let (name, id_number, phone) = validate(reg)?;
     let hash = tokio::task::spawn_blocking({
         let pw = reg.password.clone();
         move || password::hash_password(&pw)
     })
     .await
     .map_err(|e| StoreError::InvalidRow(e.to_string()))?;
-    let row = IndividualRow {
-        id: tongban_domain::ids::JobId::new().to_string(),
-        name: reg.name.trim().to_string(),
-        id_number: fields.seal(ID_FIELD, id_number.as_str()),
-        id_number_index: fields.blind_index(ID_FIELD, id_number.as_str()),
-        phone: fields.seal(PHONE_FIELD, &phone),
-        phone_index: fields.blind_index(PHONE_FIELD, &phone),
-        password_hash: hash,
-        failed_logins: 0,
-        locked_until: None,
-        created_at: Timestamp::now().millis(),
-    };
+    let row = new_row(fields, &name, &id_number, &phone, hash);
     let mut tx = store.begin().await?;
-    match individuals::insert(&mut tx, &row).await {
-        Err(StoreError::Conflict(_)) => return Err(IndividualError::AlreadyRegistered),
-        other => other?,
-    }
-    let who = format!("individual:{}", row.id);
-    audit::append(
-        &mut tx,
-        &entry(&who, AuditAction::Registered, &who, json!({})),
-    )
-    .await?;
+    insert_registered(&mut tx, &row, json!({})).await?;
     tx.commit().await?;
     Ok(open(fields, row)?)
 }
@@ -198,6 +227,21 @@ pub async fn login(
     client: &str,
     lifetime: Duration,
 ) -> Result<(Individual, String), IndividualError> {
+    let row = authenticate(store, account, fields, password_given, client).await?;
+    let mut tx = store.begin().await?;
+    let secret = open_session(&mut tx, &row.id, lifetime, json!({ "client": client })).await?;
+    tx.commit().await?;
+    Ok((open(fields, row)?, secret))
+}
+
+/// Checks a mobile or identity number and password, counting failures towards the lock.
+pub(crate) async fn authenticate(
+    store: &Store,
+    account: &str,
+    fields: &FieldCipher,
+    password_given: &str,
+    client: &str,
+) -> Result<IndividualRow, IndividualError> {
     let now = Timestamp::now();
     let row = match login_index(fields, account) {
         Some(index) => individuals::by_login_index(store, &index).await?,
@@ -240,23 +284,28 @@ pub async fn login(
             None => IndividualError::BadCredentials,
         });
     }
+    Ok(row)
+}
+
+/// Opens a session for individual `id` in `tx` and records the login; returns the secret.
+pub(crate) async fn open_session(
+    tx: &mut tongban_store::Tx,
+    id: &str,
+    lifetime: Duration,
+    detail: serde_json::Value,
+) -> Result<String, StoreError> {
     let secret = tongban_crypto::random_token();
-    let mut tx = store.begin().await?;
-    individuals::record_login(&mut tx, &row.id).await?;
+    individuals::record_login(tx, id).await?;
     tongban_store::sessions::insert(
-        &mut tx,
+        tx,
         &session::key_of(&secret),
-        tongban_store::sessions::Owner::Individual(&row.id),
-        now.after(lifetime),
+        tongban_store::sessions::Owner::Individual(id),
+        Timestamp::now().after(lifetime),
     )
     .await?;
-    audit::append(
-        &mut tx,
-        &entry(&who, AuditAction::Login, &who, json!({ "client": client })),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((open(fields, row)?, secret))
+    let who = format!("individual:{id}");
+    audit::append(tx, &entry(&who, AuditAction::Login, &who, detail)).await?;
+    Ok(secret)
 }
 
 /// The individual of a live session.

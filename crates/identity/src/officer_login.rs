@@ -109,7 +109,7 @@ pub async fn officer_login(
 
     let mut tx = store.begin().await?;
     officers::record_login(&mut tx, &state.officer.id).await?;
-    let session_secret = session::open(&mut tx, &state.officer, lifetime).await?;
+    let session_secret = session::open(&mut tx, &state.officer, None, lifetime).await?;
     audit::append(
         &mut tx,
         &entry(subject.clone(), AuditAction::Login, subject, detail),
@@ -168,6 +168,12 @@ pub async fn officer_certificate_login(
             "证书对应的工作人员账号不存在".into(),
         ));
     };
+    if !tongban_store::officer_certificates::is_live(store, &info.serial, &state.officer.id).await?
+    {
+        return Err(CertificateLoginError::Certificate(
+            "该证书未登记或已吊销，请联系管理员".into(),
+        ));
+    }
     let now = Timestamp::now();
     if let Some(until) = state.locked_until.filter(|until| *until > now) {
         return Err(CertificateLoginError::Locked { until });
@@ -178,7 +184,8 @@ pub async fn officer_certificate_login(
         return Err(CertificateLoginError::ChallengeSpent);
     }
     officers::record_login(&mut tx, &state.officer.id).await?;
-    let session_secret = session::open(&mut tx, &state.officer, lifetime).await?;
+    let session_secret =
+        session::open(&mut tx, &state.officer, Some(&info.serial), lifetime).await?;
     audit::append(
         &mut tx,
         &entry(subject.clone(), AuditAction::Login, subject, detail),

@@ -4,23 +4,32 @@ use std::time::Duration;
 
 use tongban_crypto::sm3;
 use tongban_domain::{Officer, Timestamp};
-use tongban_store::{StoreError, Tx, officers, sessions};
+use tongban_store::{StoreError, Tx, officer_certificates, officers, sessions};
 
 pub(crate) fn key_of(secret: &str) -> String {
     sm3(secret.as_bytes()).to_hex()
 }
 
-/// Opens a session for `officer` inside `tx`; returns the secret for the cookie.
+/// Opens a session for `officer` inside `tx`, noting the certificate (serial) it was opened
+/// with, if any; returns the secret for the cookie.
 pub async fn open(
     tx: &mut Tx,
     officer: &Officer,
+    certificate: Option<&str>,
     lifetime: Duration,
 ) -> Result<String, StoreError> {
     let secret = tongban_crypto::random_token();
+    let owner = match certificate {
+        Some(certificate) => sessions::Owner::OfficerByCertificate {
+            id: &officer.id,
+            certificate,
+        },
+        None => sessions::Owner::Officer(&officer.id),
+    };
     sessions::insert(
         tx,
         &key_of(&secret),
-        sessions::Owner::Officer(&officer.id),
+        owner,
         Timestamp::now().after(lifetime),
     )
     .await?;
@@ -35,10 +44,16 @@ pub async fn officer(
     let Some(session) = sessions::live(store, &key_of(secret), Timestamp::now()).await? else {
         return Ok(None);
     };
-    match session.officer_id {
-        Some(id) => officers::by_id(store, &id).await,
-        None => Ok(None),
+    let Some(id) = session.officer_id else {
+        return Ok(None);
+    };
+    // A session opened with a certificate ends when the certificate is revoked.
+    if let Some(serial) = &session.certificate_serial
+        && !officer_certificates::is_live(store, serial, &id).await?
+    {
+        return Ok(None);
     }
+    officers::by_id(store, &id).await
 }
 
 /// Ends the session `secret` (no error if it was already gone).

@@ -120,17 +120,10 @@ store_test!(
         };
         let o = officer(&db, "Right#2026").await;
         let ca = Ca::create("通办测试CA", Duration::from_secs(86400)).unwrap();
-        let key = Sm2KeyPair::generate();
-        let pem = ca
-            .issue(
-                &Holder::Officer {
-                    name: o.display_name.clone(),
-                    username: o.username.clone(),
-                },
-                &key.public_key(),
-                Duration::from_secs(86400),
-            )
+        let issued = tongban_identity::officer_certificate::issue(&db.store, &ca, &o, "admin")
+            .await
             .unwrap();
+        let (key, pem) = (issued.key, issued.pem);
 
         let challenge = tongban_identity::session::new_challenge(&db.store)
             .await
@@ -171,7 +164,71 @@ store_test!(
             Err(CertificateLoginError::Certificate(_))
         ));
 
-        // Five wrong passwords lock the account for the certificate too.
+        // A certificate from our CA that was not issued through Tongban (not recorded) is refused.
+        let unrecorded = ca
+            .issue(
+                &Holder::Officer {
+                    name: o.display_name.clone(),
+                    username: o.username.clone(),
+                },
+                &key.public_key(),
+                Duration::from_secs(86400),
+            )
+            .unwrap();
+        let sig = key.sign(&certificate_login_message(&challenge, "pd.shencha"));
+        match officer_certificate_login(&db.store, &ca, &unrecorded, &challenge, &sig, "-", HOUR)
+            .await
+        {
+            Err(CertificateLoginError::Certificate(m)) => assert!(m.contains("未登记或已吊销")),
+            other => panic!(
+                "unrecorded certificate accepted: {:?}",
+                other.map(|l| l.officer)
+            ),
+        }
+
+        // Revoking the certificate ends its session but not a password session, and refuses it.
+        let by_password = officer_login(&db.store, "pd.shencha", "Right#2026", "-", HOUR)
+            .await
+            .unwrap();
+        tongban_identity::officer_certificate::revoke(&db.store, &issued.serial, "admin")
+            .await
+            .unwrap();
+        let session = |secret: String| {
+            let store = db.store.clone();
+            async move {
+                tongban_identity::session::officer(&store, &secret)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(session(login.session_secret.clone()).await, None);
+        assert_eq!(
+            session(by_password.session_secret.clone()).await,
+            Some(o.clone())
+        );
+        let challenge = tongban_identity::session::new_challenge(&db.store)
+            .await
+            .unwrap();
+        let sig = key.sign(&certificate_login_message(&challenge, "pd.shencha"));
+        assert!(matches!(
+            officer_certificate_login(&db.store, &ca, &pem, &challenge, &sig, "-", HOUR).await,
+            Err(CertificateLoginError::Certificate(_))
+        ));
+        assert!(
+            tongban_identity::officer_certificate::revoke(&db.store, &issued.serial, "admin")
+                .await
+                .is_err()
+        );
+        let log = audit::page(&db.store, 0, 100).await.unwrap();
+        assert!(log.iter().any(|e| e.action == "permission_change"
+            && e.detail.contains("certificate_revoked")
+            && e.detail.contains(&issued.serial)));
+
+        // Five wrong passwords lock the account for the certificate too (a fresh one).
+        let issued = tongban_identity::officer_certificate::issue(&db.store, &ca, &o, "admin")
+            .await
+            .unwrap();
+        let (key, pem) = (issued.key, issued.pem);
         for _ in 0..LOCK_AFTER_FAILURES {
             let _ = officer_login(&db.store, "pd.shencha", "wrong", "-", HOUR).await;
         }

@@ -45,6 +45,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "one_primary",
         sql: include_str!("../migrations/0006_one_primary.sql"),
     },
+    Migration {
+        version: 7,
+        name: "city_login",
+        sql: include_str!("../migrations/0007_city_login.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "officer_certificates",
+        sql: include_str!("../migrations/0008_officer_certificates.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -45,13 +45,26 @@ struct LoginPage<'a> {
     account: &'a str,
     error: Option<&'a str>,
     csrf: &'a str,
+    /// The city platform's login button text, when it is configured.
+    city: Option<&'a str>,
 }
 
-async fn login_page(CsrfToken(csrf): CsrfToken) -> Result<Response, WebError> {
+fn city_button(state: &AppState) -> Option<&str> {
+    state
+        .city_login
+        .as_deref()
+        .map(|c| c.config().display_name.as_str())
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Response, WebError> {
     Ok(render(LoginPage {
         account: "",
         error: None,
         csrf: &csrf,
+        city: city_button(&state),
     })?
     .into_response())
 }
@@ -91,6 +104,7 @@ async fn login(
                 account: form.account.trim(),
                 error: Some(&e.to_string()),
                 csrf: &csrf,
+                city: city_button(&state),
             })?;
             Ok((status, page).into_response())
         }

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod assets;
+mod city_login;
 pub mod csrf;
 mod enterprise;
 mod error;
@@ -62,6 +63,8 @@ pub struct AppState {
     /// Keys for sensitive stored fields.
     pub fields: Arc<FieldCipher>,
     pub calendar: Arc<WorkCalendar>,
+    /// The city platform's unified login, when configured.
+    pub city_login: Option<Arc<tongban_identity::city_login::CityLogin>>,
 }
 
 /// The whole application as a router, so tests can drive it in-process.
@@ -73,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .merge(enterprise::routes())
         .merge(review::routes())
         .merge(individual::routes())
+        .merge(city_login::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

@@ -19,6 +19,8 @@ const LIMITED: &[&str] = &[
     "/login/enterprise",
     "/login/individual",
     "/register/individual",
+    "/login/city/link/existing",
+    "/login/city/link/new",
 ];
 const WINDOW: Duration = Duration::from_secs(60);
 

@@ -19,6 +19,11 @@ pub struct Session {
 #[derive(Debug, Clone, Copy)]
 pub enum Owner<'a> {
     Officer(&'a OfficerId),
+    /// An officer logged in with the certificate `certificate` (its serial).
+    OfficerByCertificate {
+        id: &'a OfficerId,
+        certificate: &'a str,
+    },
     /// An enterprise, logged in with the certificate `certificate` (its serial).
     Enterprise {
         id: &'a EnterpriseId,
@@ -36,6 +41,9 @@ pub async fn insert(
 ) -> Result<(), StoreError> {
     let (officer, enterprise, certificate, individual) = match owner {
         Owner::Officer(id) => (Some(id.as_str()), None, None, None),
+        Owner::OfficerByCertificate { id, certificate } => {
+            (Some(id.as_str()), None, Some(certificate), None)
+        }
         Owner::Enterprise { id, certificate } => (None, Some(id.as_str()), Some(certificate), None),
         Owner::Individual(id) => (None, None, None, Some(id)),
     };

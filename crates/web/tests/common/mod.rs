@@ -146,6 +146,7 @@ pub fn state(db: &TestStore, files_dir: &std::path::Path) -> AppState {
                 .unwrap(),
         ),
         calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
+        city_login: None,
     }
 }
 
