@@ -1,0 +1,240 @@
+//! An item spec as written in its TOML file. `Item::load` (in `item.rs`) reads one and checks it
+//! as a whole; nothing here is trusted until then.
+use serde::Deserialize;
+
+/// One service item (事项).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemSpec {
+    /// Stable id, used in URLs and stored with every case: lower case, digits and `-`.
+    pub id: String,
+    pub name: String,
+    /// 办理机构
+    pub department: String,
+    pub kind: KindSpec,
+    /// Letters that start this item's case numbers, e.g. `FS` → `FS20261123000001`.
+    pub case_prefix: String,
+    /// Days a draft (暂存) is kept; seed 004 keeps them 15 days.
+    #[serde(default = "default_draft_days")]
+    pub draft_days: u32,
+    /// 办事指南: what the service is, who applies, what it costs, how long it takes.
+    #[serde(default)]
+    pub guide: Vec<GuideEntry>,
+    pub notice: NoticeSpec,
+    /// 自我承诺: statements the applicant must accept before filling in.
+    #[serde(default)]
+    pub commitments: Vec<String>,
+    /// 模块定义: parts of the form the applicant may switch on or off.
+    #[serde(default)]
+    pub modules: Vec<ModuleSpec>,
+    pub steps: Vec<StepSpec>,
+    #[serde(default)]
+    pub materials: Vec<MaterialSpec>,
+    /// Cross-field rules, by the name they are registered under (see `rules.rs`).
+    #[serde(default)]
+    pub rules: Vec<String>,
+}
+
+fn default_draft_days() -> u32 {
+    15
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KindSpec {
+    Licence,
+    PublicService,
+    Filing,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuideEntry {
+    pub title: String,
+    pub text: String,
+}
+
+/// 办理须知: shown before the form; "continue" is disabled for `countdown_seconds`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeSpec {
+    pub text: String,
+    #[serde(default)]
+    pub countdown_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleSpec {
+    pub id: String,
+    pub name: String,
+    /// Switched on in a new application.
+    #[serde(default = "yes")]
+    pub default: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One page of the form (基本信息 ≫ module pages ≫ 其他相关).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    pub id: String,
+    pub title: String,
+    /// The module this page belongs to; the page is skipped while the module is off.
+    #[serde(default)]
+    pub module: Option<String>,
+    /// Guidance shown at the top of the page.
+    #[serde(default)]
+    pub help: Option<String>,
+    pub sections: Vec<SectionSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionSpec {
+    pub title: String,
+    #[serde(default)]
+    pub show_if: Option<ConditionSpec>,
+    #[serde(default)]
+    pub fields: Vec<FieldSpec>,
+    #[serde(default)]
+    pub ledgers: Vec<LedgerSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub id: String,
+    pub label: String,
+    #[serde(rename = "type")]
+    pub kind: FieldKindSpec,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub show_if: Option<ConditionSpec>,
+    #[serde(default)]
+    pub help: Option<String>,
+    #[serde(default)]
+    pub placeholder: Option<String>,
+    /// Where a new application takes the value from, e.g. `enterprise.name`.
+    #[serde(default)]
+    pub prefill: Option<String>,
+    /// Not carried over by 再来一单 (e.g. the year a report is for).
+    #[serde(default)]
+    pub per_case: bool,
+    /// Value in a new application when nothing is prefilled.
+    #[serde(default)]
+    pub default: Option<String>,
+    /// Choices of `choice` and `multi` fields.
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// `radio` (default) or `select` for `choice`.
+    #[serde(default)]
+    pub widget: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Decimal places a number may have (0: whole numbers).
+    #[serde(default)]
+    pub decimals: Option<u32>,
+    #[serde(default)]
+    pub max_length: Option<usize>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// What to say when `pattern` does not match.
+    #[serde(default)]
+    pub pattern_message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKindSpec {
+    Text,
+    Textarea,
+    Number,
+    Date,
+    Year,
+    Choice,
+    Multi,
+    Address,
+    CreditCode,
+    Phone,
+    File,
+}
+
+/// 台账: a repeating table, edited in pages, imported from and exported to xlsx.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerSpec {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub show_if: Option<ConditionSpec>,
+    #[serde(default)]
+    pub help: Option<String>,
+    pub columns: Vec<FieldSpec>,
+    /// Rows required when the ledger is shown.
+    #[serde(default)]
+    pub min_rows: usize,
+}
+
+/// A material (申请材料) to upload.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaterialSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub required: bool,
+    /// Several files allowed.
+    #[serde(default)]
+    pub multiple: bool,
+    /// Allowed types, by content: `pdf`, `jpg`, `png`, `doc`, `docx`, `xls`, `xlsx`, `zip`.
+    #[serde(default = "default_types")]
+    pub types: Vec<String>,
+    #[serde(default = "default_max_bytes")]
+    pub max_bytes: u64,
+    #[serde(default)]
+    pub show_if: Option<ConditionSpec>,
+    #[serde(default)]
+    pub help: Option<String>,
+}
+
+fn default_types() -> Vec<String> {
+    ["pdf", "jpg", "png", "doc", "docx"]
+        .map(String::from)
+        .to_vec()
+}
+
+/// 10 MB, seed 004.
+pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+fn default_max_bytes() -> u64 {
+    DEFAULT_MAX_BYTES
+}
+
+/// A condition as written: exactly one of the forms below.
+/// `{ field = "f", equals = "是" }`, `{ field = "f", not_equals = "x" }`,
+/// `{ field = "f", any_of = ["a", "b"] }`, `{ field = "f", contains = "销售" }` (multi),
+/// `{ field = "f", filled = true }`, `{ module = "m" }`, `{ all = [..] }`, `{ any = [..] }`,
+/// `{ not = {..} }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSpec {
+    pub field: Option<String>,
+    pub equals: Option<String>,
+    pub not_equals: Option<String>,
+    pub any_of: Option<Vec<String>>,
+    pub contains: Option<String>,
+    pub filled: Option<bool>,
+    pub module: Option<String>,
+    pub all: Option<Vec<ConditionSpec>>,
+    pub any: Option<Vec<ConditionSpec>>,
+    pub not: Option<Box<ConditionSpec>>,
+}
