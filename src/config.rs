@@ -35,6 +35,8 @@ pub struct Config {
     pub keys_dir: PathBuf,
     /// Login and registration attempts allowed per client address and endpoint each minute.
     pub login_attempts_per_minute: i64,
+    /// Seconds between housekeeping runs: expired sessions, sign-ons, rate counters and drafts.
+    pub housekeeping_secs: u64,
     /// `[city_login]`: the city platform's unified login (OpenID Connect); absent means off.
     pub city_login: Option<tongban_identity::city_login::CityLoginConfig>,
 }
@@ -72,6 +74,7 @@ impl Default for Config {
             max_connections: 8,
             keys_dir: PathBuf::new(),
             login_attempts_per_minute: 20,
+            housekeeping_secs: 3600,
             city_login: None,
         }
     }

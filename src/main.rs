@@ -207,8 +207,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let keys::Keys { ca, fields } = keys;
     let (ca, fields) = (std::sync::Arc::new(ca), std::sync::Arc::new(fields));
     let purge_store = store.clone();
+    let housekeeping = Duration::from_secs(config.housekeeping_secs.max(1));
     let scheduler = Scheduler::builder(store.clone())
-        .every("sessions.purge", Duration::from_secs(3600), move || {
+        .every("sessions.purge", housekeeping, move || {
             let store = purge_store.clone();
             async move {
                 let now = tongban_domain::Timestamp::now();
@@ -227,6 +228,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                     "expired sessions, login challenges, sign-ons and rate counters removed"
                 );
                 Ok(())
+            }
+        })
+        .every("drafts.purge", housekeeping, {
+            let store = store.clone();
+            move || {
+                let store = store.clone();
+                async move {
+                    let purged =
+                        tongban_cases::purge_expired(&store, tongban_domain::Timestamp::now())
+                            .await?;
+                    tracing::info!(purged, "expired drafts (暂存) deleted");
+                    Ok(())
+                }
             }
         })
         // The city's SMS gateway replaces the logging sender when it is configured.

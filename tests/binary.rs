@@ -703,3 +703,53 @@ async fn a_person_signs_on_through_the_city_platform_configured_in_tongban_toml(
     assert_eq!(url.path(), "/me", "{status} {body}");
     assert!(body.contains("王芳"));
 }
+
+#[tokio::test]
+async fn the_scheduler_deletes_expired_drafts_also_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = |dir: &Path| {
+        let mut cmd = tongban(dir);
+        cmd.env("TONGBAN_HOUSEKEEPING_SECS", "1");
+        Server::start(cmd)
+    };
+    let mut running = server(dir.path());
+    let url = format!("sqlite://{}", dir.path().join("data/tongban.db").display());
+    let store = Store::open(&url, StoreOptions::default()).await.unwrap();
+    let item = tongban_engine::Item::load(
+        include_str!("../items/radiation-self-check.toml"),
+        &tongban_engine::RuleRegistry::standard(),
+    )
+    .unwrap();
+    let me = tongban_cases::Applicant::Individual { id: "p1".into() };
+    let known = Default::default();
+    let fresh = tongban_cases::start(&store, &item, &me, &known)
+        .await
+        .unwrap();
+    let stale = tongban_cases::start(&store, &item, &me, &known)
+        .await
+        .unwrap();
+    assert!(running.terminate().success());
+
+    // While the server is down, one draft passes its expiry.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE cases SET expires_at = $1 WHERE id = $2")
+        .bind(tongban_domain::Timestamp::now().millis() - 1)
+        .bind(&stale)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let _restarted = server(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tongban_cases::open(&store, &me, &stale).await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the expired draft is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        tongban_cases::open(&store, &me, &fresh).await.is_ok(),
+        "a draft within its fifteen days stays"
+    );
+}

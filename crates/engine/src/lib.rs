@@ -3,8 +3,10 @@
 //! the documents crate) produces the ledger templates and the PDF. No HTTP, no SQL.
 #![forbid(unsafe_code)]
 
+pub mod case;
 pub mod condition;
 pub mod item;
+pub mod prefill;
 pub mod rules;
 pub mod spec;
 pub mod validate;

@@ -25,6 +25,6 @@ pub mod testing;
 pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
 pub use repo::{
-    activations, audit, certificates, challenges, enterprises, external_accounts, individuals,
-    jobs, officer_certificates, officers, rate_limits, sessions,
+    activations, audit, cases, certificates, challenges, enterprises, external_accounts,
+    individuals, jobs, officer_certificates, officers, rate_limits, sessions,
 };

@@ -55,6 +55,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "officer_certificates",
         sql: include_str!("../migrations/0008_officer_certificates.sql"),
     },
+    Migration {
+        version: 9,
+        name: "cases",
+        sql: include_str!("../migrations/0009_cases.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -2,6 +2,7 @@
 //! transaction (writes) and speaks in domain types.
 pub mod activations;
 pub mod audit;
+pub mod cases;
 pub mod certificates;
 pub mod challenges;
 pub mod enterprises;

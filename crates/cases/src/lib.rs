@@ -1,0 +1,423 @@
+//! Applications and cases on the item engine. An application starts as a draft (暂存) owned by
+//! one applicant; saving appends an event and keeps it another `draft_days`; submitting
+//! validates it against its item, gives it a case number and makes it a case. Every look-up is by
+//! (applicant, case): another applicant's case does not exist for them.
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use tongban_domain::{EnterpriseId, Timestamp};
+use tongban_engine::case::{self, CaseState, Event, EventBody, Projection};
+use tongban_engine::prefill::{self, Known};
+use tongban_engine::validate::{clean, validate};
+use tongban_engine::{FormData, Item, Problem};
+use tongban_store::cases::{self as repo, CaseFilter, CaseRow, EventRow};
+use tongban_store::{Store, StoreError};
+
+/// Who applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicant {
+    Enterprise {
+        id: EnterpriseId,
+        /// For the event log: who acted, as the audit log names enterprises.
+        credit_code: String,
+    },
+    Individual {
+        id: String,
+    },
+}
+
+impl Applicant {
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Enterprise { .. } => "enterprise",
+            Self::Individual { .. } => "individual",
+        }
+    }
+
+    fn id(&self) -> &str {
+        match self {
+            Self::Enterprise { id, .. } => id.as_str(),
+            Self::Individual { id } => id,
+        }
+    }
+
+    fn actor(&self) -> String {
+        match self {
+            Self::Enterprise { credit_code, .. } => format!("enterprise:{credit_code}"),
+            Self::Individual { id } => format!("individual:{id}"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("办件不存在或已删除")]
+    NotFound,
+    #[error("该办件已提交，不能再修改")]
+    NotDraft,
+    #[error("{}", .0.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("；"))]
+    Invalid(Vec<Problem>),
+    #[error("该办件已在其他窗口修改，请刷新页面后重试")]
+    Conflict,
+    #[error("您还没有已提交的该事项办件，无法再来一单")]
+    NothingToCopy,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A case as its applicant sees it.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub id: String,
+    pub item_id: String,
+    pub projection: Projection,
+    /// When a draft will be deleted.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl Case {
+    pub fn state(&self) -> CaseState {
+        self.projection.state
+    }
+
+    /// Whole days a draft has left (0 on its last day); `None` for a submitted case.
+    pub fn days_left(&self, now: Timestamp) -> Option<i64> {
+        self.expires_at
+            .map(|e| (e.millis() - now.millis()).div_euclid(86_400_000))
+    }
+}
+
+fn bad_row(e: impl std::fmt::Display) -> StoreError {
+    StoreError::InvalidRow(format!("case: {e}"))
+}
+
+fn to_case(row: CaseRow) -> Result<Case, StoreError> {
+    let data: FormData = serde_json::from_str(&row.data).map_err(bad_row)?;
+    let state = CaseState::parse(&row.state).ok_or_else(|| bad_row(&row.state))?;
+    Ok(Case {
+        projection: Projection {
+            state,
+            data,
+            step: row.step,
+            number: row.number,
+            created_at: Timestamp(row.created_at),
+            updated_at: Timestamp(row.updated_at),
+            submitted_at: row.submitted_at.map(Timestamp),
+        },
+        id: row.id,
+        item_id: row.item_id,
+        expires_at: row.expires_at.map(Timestamp),
+    })
+}
+
+fn draft_expiry(item: &Item, now: Timestamp) -> Timestamp {
+    now.after(Duration::from_secs(u64::from(item.draft_days) * 86_400))
+}
+
+fn json(data: &FormData) -> String {
+    serde_json::to_string(data).expect("form data serialises")
+}
+
+fn event_row(case_id: &str, event: &Event, payload: String) -> EventRow {
+    EventRow {
+        case_id: case_id.to_string(),
+        seq: event.seq,
+        at: event.at.millis(),
+        actor: event.actor.clone(),
+        kind: event.body.kind().to_string(),
+        payload,
+        prev_digest: event.prev_digest.clone(),
+        digest: event.digest.clone(),
+    }
+}
+
+async fn create(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    data: FormData,
+    from: Option<String>,
+) -> Result<String, CaseError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = Timestamp::now();
+    let data = clean(item, &data);
+    let (event, payload) = case::next_event(
+        &id,
+        None,
+        &applicant.actor(),
+        EventBody::Created {
+            data: data.clone(),
+            from,
+        },
+        now,
+    );
+    let mut tx = store.begin().await?;
+    repo::insert(
+        &mut tx,
+        &CaseRow {
+            id: id.clone(),
+            number: None,
+            item_id: item.id.clone(),
+            applicant_kind: applicant.kind().into(),
+            applicant_id: applicant.id().into(),
+            state: CaseState::Draft.code().into(),
+            step: None,
+            data: json(&data),
+            created_at: now.millis(),
+            updated_at: now.millis(),
+            submitted_at: None,
+            expires_at: Some(draft_expiry(item, now).millis()),
+            last_seq: event.seq,
+            last_digest: event.digest.clone(),
+        },
+    )
+    .await?;
+    repo::append_event(&mut tx, &event_row(&id, &event, payload)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Starts a new application of `item`, prefilled from what is `known` about the applicant.
+pub async fn start(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    known: &Known,
+) -> Result<String, CaseError> {
+    create(
+        store,
+        item,
+        applicant,
+        prefill::new_application(item, known),
+        None,
+    )
+    .await
+}
+
+/// 再来一单: a new draft with the values of the applicant's last submitted case of `item`,
+/// except the fields the item marks per-case.
+pub async fn again(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    known: &Known,
+) -> Result<String, CaseError> {
+    let last = repo::latest_submitted(store, applicant.kind(), applicant.id(), &item.id)
+        .await?
+        .ok_or(CaseError::NothingToCopy)?;
+    let previous = to_case(last)?;
+    let data = prefill::again(item, &previous.projection.data, known);
+    create(store, item, applicant, data, Some(previous.id)).await
+}
+
+/// The applicant's case `id`; another applicant's is `NotFound`.
+pub async fn open(store: &Store, applicant: &Applicant, id: &str) -> Result<Case, CaseError> {
+    let row = repo::by_id(store, id).await?.ok_or(CaseError::NotFound)?;
+    if row.applicant_kind != applicant.kind() || row.applicant_id != applicant.id() {
+        return Err(CaseError::NotFound);
+    }
+    Ok(to_case(row)?)
+}
+
+/// The applicant's draft `id` of `item`.
+async fn owned_draft(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+) -> Result<CaseRow, CaseError> {
+    let row = repo::by_id(store, id).await?.ok_or(CaseError::NotFound)?;
+    if row.applicant_kind != applicant.kind()
+        || row.applicant_id != applicant.id()
+        || row.item_id != item.id
+    {
+        return Err(CaseError::NotFound);
+    }
+    if row.state != CaseState::Draft.code() {
+        return Err(CaseError::NotDraft);
+    }
+    Ok(row)
+}
+
+/// Appends `body` to the applicant's draft `id` and writes the new projection.
+async fn append(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    body: impl FnOnce(&mut repo::CaseRow, Timestamp) -> Result<EventBody, CaseError>,
+) -> Result<CaseRow, CaseError> {
+    let mut row = owned_draft(store, item, applicant, id).await?;
+    let now = Timestamp::now();
+    let mut tx = store.begin().await?;
+    let body = body(&mut row, now)?;
+    let prev_seq = row.last_seq;
+    let (event, payload) = case::next_event(
+        id,
+        Some((row.last_seq, &row.last_digest)),
+        &applicant.actor(),
+        body,
+        now,
+    );
+    row.updated_at = now.millis();
+    row.last_seq = event.seq;
+    row.last_digest = event.digest.clone();
+    if !repo::update(&mut tx, &row, prev_seq).await? {
+        return Err(CaseError::Conflict);
+    }
+    repo::append_event(&mut tx, &event_row(id, &event, payload)).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// 暂存: keeps what is filled in (as typed), and the page the applicant is on; the draft is kept
+/// another `draft_days` from now.
+pub async fn save(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    data: &FormData,
+    step: &str,
+) -> Result<(), CaseError> {
+    let data = clean(item, data);
+    append(store, item, applicant, id, |row, now| {
+        row.data = json(&data);
+        row.step = Some(step.to_string());
+        row.expires_at = Some(draft_expiry(item, now).millis());
+        Ok(EventBody::Saved {
+            data,
+            step: step.to_string(),
+        })
+    })
+    .await?;
+    Ok(())
+}
+
+/// 提交: validates against the item and makes the draft a case with a number.
+pub async fn submit(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    data: &FormData,
+) -> Result<String, CaseError> {
+    let problems = validate(item, data);
+    if !problems.is_empty() {
+        return Err(CaseError::Invalid(problems));
+    }
+    // Checked before a number is drawn, so a refused submission uses none.
+    owned_draft(store, item, applicant, id).await?;
+    let data = clean(item, data);
+    let day = beijing_day(Timestamp::now());
+    let prefix_day = format!("{}{day}", item.case_prefix);
+    // The number is drawn in its own short transaction so the day's counter row is not held
+    // across the case update; only two racing submissions of one draft can leave a gap.
+    let mut tx = store.begin().await?;
+    let sequence = repo::next_number(&mut tx, &prefix_day).await?;
+    tx.commit().await?;
+    let number = case::case_number(&item.case_prefix, &day, sequence);
+    append(store, item, applicant, id, |row, now| {
+        row.data = json(&data);
+        row.state = CaseState::Submitted.code().into();
+        row.number = Some(number.clone());
+        row.submitted_at = Some(now.millis());
+        row.expires_at = None;
+        Ok(EventBody::Submitted {
+            data,
+            number: number.clone(),
+        })
+    })
+    .await?;
+    Ok(number)
+}
+
+/// Deletes one of the applicant's drafts.
+pub async fn delete_draft(store: &Store, applicant: &Applicant, id: &str) -> Result<(), CaseError> {
+    let mut tx = store.begin().await?;
+    if !repo::delete_draft(&mut tx, id, applicant.kind(), applicant.id()).await? {
+        return Err(CaseError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The case's events, oldest first, checked against their chain.
+pub async fn timeline(
+    store: &Store,
+    applicant: &Applicant,
+    id: &str,
+) -> Result<Vec<Event>, CaseError> {
+    open(store, applicant, id).await?;
+    let rows = repo::events(store, id).await?;
+    let mut events = Vec::with_capacity(rows.len());
+    for r in rows {
+        let body: EventBody = serde_json::from_str(&r.payload).map_err(bad_row)?;
+        events.push((
+            Event {
+                seq: r.seq,
+                at: Timestamp(r.at),
+                actor: r.actor,
+                body,
+                prev_digest: r.prev_digest,
+                digest: r.digest,
+            },
+            r.payload,
+        ));
+    }
+    case::verify(id, &events).map_err(bad_row)?;
+    Ok(events.into_iter().map(|(e, _)| e).collect())
+}
+
+/// A page of the applicant's cases (我的办件).
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    pub total: i64,
+}
+
+pub const PAGE_SIZE: i64 = 10;
+
+pub async fn list(
+    store: &Store,
+    applicant: &Applicant,
+    filter: &CaseFilter,
+    page: i64,
+) -> Result<CasePage, CaseError> {
+    let (rows, total) = repo::of_applicant(
+        store,
+        applicant.kind(),
+        applicant.id(),
+        filter,
+        (page.max(1) - 1) * PAGE_SIZE,
+        PAGE_SIZE,
+    )
+    .await?;
+    Ok(CasePage {
+        cases: rows.into_iter().map(to_case).collect::<Result<_, _>>()?,
+        total,
+    })
+}
+
+/// Deletes drafts past their expiry (the scheduler runs this); returns how many.
+pub async fn purge_expired(store: &Store, now: Timestamp) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = repo::purge_expired_drafts(&mut tx, now).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// `[start, end)` of a Beijing calendar year in milliseconds, for the list's year filter.
+pub fn year_range(year: i32) -> (i64, i64) {
+    let start = |y: i32| {
+        chrono::NaiveDate::from_ymd_opt(y, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(0, |t| t.and_utc().timestamp_millis() - 8 * 3_600_000)
+    };
+    (start(year), start(year + 1))
+}
+
+/// `YYYYMMDD` of `t` in Beijing.
+pub fn beijing_day(t: Timestamp) -> String {
+    t.beijing()[..10].replace('-', "")
+}

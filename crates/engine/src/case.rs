@@ -1,0 +1,288 @@
+//! Cases as events. Every action on a case is an appended event whose SM3 digest chains to the
+//! previous one; the case's state, data and number are a projection of its events, so the
+//! progress timeline, the enterprise home page's messages and the audit trail come from one
+//! source. The store keeps the projection beside the events for listing; `project` rebuilds it.
+use serde::{Deserialize, Serialize};
+use tongban_crypto::Sm3Hasher;
+use tongban_domain::Timestamp;
+use tongban_domain::audit::GENESIS;
+
+use crate::values::FormData;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    /// 暂存: being filled in; expires unless submitted.
+    Draft,
+    /// 已提交: with the bureau.
+    Submitted,
+}
+
+impl CaseState {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Submitted => "submitted",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "draft" => Some(Self::Draft),
+            "submitted" => Some(Self::Submitted),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "暂存",
+            Self::Submitted => "已提交",
+        }
+    }
+}
+
+/// What happened, with what it carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A new application (with its prefilled values); `from` is the case 再来一单 copied.
+    Created {
+        data: FormData,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+    },
+    /// 暂存: what is filled in so far, and the page the applicant was on.
+    Saved { data: FormData, step: String },
+    /// 提交: the final data and the number the case is known by from now on.
+    Submitted { data: FormData, number: String },
+}
+
+impl EventBody {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "created",
+            Self::Saved { .. } => "saved",
+            Self::Submitted { .. } => "submitted",
+        }
+    }
+
+    /// How the event reads in the progress timeline and the enterprise's messages.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "新建申请",
+            Self::Saved { .. } => "暂存",
+            Self::Submitted { .. } => "提交申请",
+        }
+    }
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub seq: i64,
+    pub at: Timestamp,
+    /// e.g. `enterprise:<credit code>`, `individual:<id>`, `officer:<id>`.
+    pub actor: String,
+    pub body: EventBody,
+    pub prev_digest: String,
+    pub digest: String,
+}
+
+/// SM3 over the event's fields (length-prefixed) and the previous digest.
+pub fn event_digest(
+    case_id: &str,
+    seq: i64,
+    at: Timestamp,
+    actor: &str,
+    payload: &str,
+    prev: &str,
+) -> String {
+    let mut h = Sm3Hasher::new();
+    h.update(b"tongban-case-event-v1");
+    h.update(&seq.to_be_bytes());
+    h.update(&at.millis().to_be_bytes());
+    for field in [case_id, actor, payload, prev] {
+        h.update(&(field.len() as u64).to_be_bytes());
+        h.update(field.as_bytes());
+    }
+    h.finish().to_hex()
+}
+
+/// The next event after `last` (`None` for the first): numbered, chained and digested.
+pub fn next_event(
+    case_id: &str,
+    last: Option<(i64, &str)>,
+    actor: &str,
+    body: EventBody,
+    at: Timestamp,
+) -> (Event, String) {
+    let (seq, prev) = match last {
+        Some((seq, digest)) => (seq + 1, digest.to_string()),
+        None => (1, GENESIS.to_string()),
+    };
+    let payload = serde_json::to_string(&body).expect("events serialise");
+    let digest = event_digest(case_id, seq, at, actor, &payload, &prev);
+    (
+        Event {
+            seq,
+            at,
+            actor: actor.to_string(),
+            body,
+            prev_digest: prev,
+            digest,
+        },
+        payload,
+    )
+}
+
+/// A case's events do not chain: the first event number that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("办件事件第{seq}条被修改或缺失")]
+pub struct BrokenChain {
+    pub seq: i64,
+}
+
+/// Checks the chain of `events` (in order, with the payloads as stored).
+pub fn verify(case_id: &str, events: &[(Event, String)]) -> Result<(), BrokenChain> {
+    let mut prev = GENESIS.to_string();
+    for (i, (e, payload)) in events.iter().enumerate() {
+        let expected = i as i64 + 1;
+        if e.seq != expected
+            || e.prev_digest != prev
+            || event_digest(case_id, e.seq, e.at, &e.actor, payload, &prev) != e.digest
+        {
+            return Err(BrokenChain { seq: expected });
+        }
+        prev = e.digest.clone();
+    }
+    Ok(())
+}
+
+/// What a case is now, from its events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    pub state: CaseState,
+    pub data: FormData,
+    pub step: Option<String>,
+    pub number: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub submitted_at: Option<Timestamp>,
+}
+
+/// Folds events into the case's current state; `None` without a `Created` first.
+pub fn project(events: &[Event]) -> Option<Projection> {
+    let first = events.first()?;
+    let EventBody::Created { data, .. } = &first.body else {
+        return None;
+    };
+    let mut p = Projection {
+        state: CaseState::Draft,
+        data: data.clone(),
+        step: None,
+        number: None,
+        created_at: first.at,
+        updated_at: first.at,
+        submitted_at: None,
+    };
+    for e in &events[1..] {
+        p.updated_at = e.at;
+        match &e.body {
+            EventBody::Created { .. } => return None,
+            EventBody::Saved { data, step } => {
+                p.data = data.clone();
+                p.step = Some(step.clone());
+            }
+            EventBody::Submitted { data, number } => {
+                p.data = data.clone();
+                p.number = Some(number.clone());
+                p.state = CaseState::Submitted;
+                p.submitted_at = Some(e.at);
+            }
+        }
+    }
+    Some(p)
+}
+
+/// A case number: the item's prefix, the Beijing date and a six-digit sequence of that day,
+/// e.g. `FZ20261123000001` (seed 004 shows twelve-digit numbers; ours say the item and day).
+pub fn case_number(prefix: &str, day: &str, sequence: i64) -> String {
+    format!("{prefix}{day}{sequence:06}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(v: &str) -> FormData {
+        let mut d = FormData::default();
+        d.set("unit_name", v);
+        d
+    }
+
+    fn chain(bodies: Vec<EventBody>) -> Vec<(Event, String)> {
+        let mut out: Vec<(Event, String)> = vec![];
+        for (i, body) in bodies.into_iter().enumerate() {
+            let last = out.last().map(|(e, _)| (e.seq, e.digest.as_str()));
+            let at = Timestamp(1_700_000_000_000 + i as i64 * 1000);
+            let next = next_event("c1", last, "enterprise:x", body, at);
+            out.push(next);
+        }
+        out
+    }
+
+    #[test]
+    fn the_state_is_the_fold_of_the_events() {
+        let events = chain(vec![
+            EventBody::Created {
+                data: data("甲"),
+                from: None,
+            },
+            EventBody::Saved {
+                data: data("乙"),
+                step: "sources".into(),
+            },
+            EventBody::Submitted {
+                data: data("丙"),
+                number: case_number("FZ", "20261123", 7),
+            },
+        ]);
+        let p = project(&events.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>()).unwrap();
+        assert_eq!(p.state, CaseState::Submitted);
+        assert_eq!(p.data, data("丙"));
+        assert_eq!(p.number.as_deref(), Some("FZ20261123000007"));
+        assert_eq!(p.step.as_deref(), Some("sources"));
+        assert_eq!(p.submitted_at, Some(events[2].0.at));
+        assert!(verify("c1", &events).is_ok());
+    }
+
+    #[test]
+    fn an_edited_or_missing_event_breaks_the_chain_at_that_event() {
+        let mut events = chain(vec![
+            EventBody::Created {
+                data: data("甲"),
+                from: None,
+            },
+            EventBody::Saved {
+                data: data("乙"),
+                step: "basic".into(),
+            },
+            EventBody::Saved {
+                data: data("丙"),
+                step: "basic".into(),
+            },
+        ]);
+        let mut edited = events.clone();
+        edited[1].1 = edited[1].1.replace('乙', "丁");
+        assert_eq!(verify("c1", &edited), Err(BrokenChain { seq: 2 }));
+        assert_eq!(
+            verify("c2", &events),
+            Err(BrokenChain { seq: 1 }),
+            "bound to its case"
+        );
+        events.remove(1);
+        assert_eq!(verify("c1", &events), Err(BrokenChain { seq: 2 }));
+    }
+}

@@ -1,0 +1,46 @@
+//! Prefill: a new application starts from the item's defaults, then whatever the prefill sources
+//! know (`enterprise.name`, `enterprise.credit_code` … from the enterprise profile; an external
+//! source adds its own `source.key` entries), and — for 再来一单 — the applicant's last case.
+use std::collections::BTreeMap;
+
+use crate::item::Item;
+use crate::values::{FormData, Value};
+
+/// Values known about the applicant, keyed `source.key`.
+pub type Known = BTreeMap<String, String>;
+
+/// A new application: default modules, each field's `default`, then each field's `prefill`.
+pub fn new_application(item: &Item, known: &Known) -> FormData {
+    let mut data = FormData {
+        modules: item.default_modules(),
+        values: Default::default(),
+    };
+    for (_, _, field) in item.fields() {
+        let value = field
+            .prefill
+            .as_ref()
+            .and_then(|key| known.get(key))
+            .or(field.default.as_ref());
+        if let Some(v) = value {
+            data.values.insert(field.id.clone(), Value::One(v.clone()));
+        }
+    }
+    data
+}
+
+/// 再来一单: the previous case's modules and values, except fields marked `per_case`, which
+/// start as in a new application.
+pub fn again(item: &Item, previous: &FormData, known: &Known) -> FormData {
+    let fresh = new_application(item, known);
+    let mut data = FormData {
+        modules: previous.modules.clone(),
+        values: Default::default(),
+    };
+    for (_, _, field) in item.fields() {
+        let source = if field.per_case { &fresh } else { previous };
+        if let Some(v) = source.values.get(&field.id) {
+            data.values.insert(field.id.clone(), v.clone());
+        }
+    }
+    data
+}

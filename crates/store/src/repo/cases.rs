@@ -1,0 +1,251 @@
+//! Cases and their events. The events are appended; the case row is their projection, written in
+//! the same transaction. Data and payloads arrive as JSON text from the case service.
+use tongban_domain::Timestamp;
+
+use crate::{Store, StoreError, Tx};
+
+/// A case row (the projection).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: String,
+    pub number: Option<String>,
+    pub item_id: String,
+    pub applicant_kind: String,
+    pub applicant_id: String,
+    pub state: String,
+    pub step: Option<String>,
+    pub data: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub last_seq: i64,
+    pub last_digest: String,
+}
+
+const COLUMNS: &str = "id, number, item_id, applicant_kind, applicant_id, state, step, data, \
+    created_at, updated_at, submitted_at, expires_at, last_seq, last_digest";
+
+/// An event row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRow {
+    pub case_id: String,
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub payload: String,
+    pub prev_digest: String,
+    pub digest: String,
+}
+
+pub async fn insert(tx: &mut Tx, c: &CaseRow) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO cases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    );
+    on_tx!(tx, |conn| {
+        sqlx::query(&sql)
+            .bind(&c.id)
+            .bind(&c.number)
+            .bind(&c.item_id)
+            .bind(&c.applicant_kind)
+            .bind(&c.applicant_id)
+            .bind(&c.state)
+            .bind(&c.step)
+            .bind(&c.data)
+            .bind(c.created_at)
+            .bind(c.updated_at)
+            .bind(c.submitted_at)
+            .bind(c.expires_at)
+            .bind(c.last_seq)
+            .bind(&c.last_digest)
+            .execute(conn)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
+/// Writes the new projection of case `c.id`, but only if its last event is still `prev_seq`:
+/// two saves racing on one case cannot both append the same event number.
+pub async fn update(tx: &mut Tx, c: &CaseRow, prev_seq: i64) -> Result<bool, StoreError> {
+    let n = on_tx!(tx, |conn| {
+        sqlx::query(
+            "UPDATE cases SET number = $2, state = $3, step = $4, data = $5, updated_at = $6, \
+             submitted_at = $7, expires_at = $8, last_seq = $9, last_digest = $10 \
+             WHERE id = $1 AND last_seq = $11",
+        )
+        .bind(&c.id)
+        .bind(&c.number)
+        .bind(&c.state)
+        .bind(&c.step)
+        .bind(&c.data)
+        .bind(c.updated_at)
+        .bind(c.submitted_at)
+        .bind(c.expires_at)
+        .bind(c.last_seq)
+        .bind(&c.last_digest)
+        .bind(prev_seq)
+        .execute(conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+pub async fn append_event(tx: &mut Tx, e: &EventRow) -> Result<(), StoreError> {
+    on_tx!(tx, |conn| {
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, at, actor, kind, payload, prev_digest, digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&e.case_id)
+        .bind(e.seq)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.kind)
+        .bind(&e.payload)
+        .bind(&e.prev_digest)
+        .bind(&e.digest)
+        .execute(conn)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+pub async fn by_id(store: &Store, id: &str) -> Result<Option<CaseRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM cases WHERE id = $1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(e)
+        .await?))
+}
+
+pub async fn events(store: &Store, case_id: &str) -> Result<Vec<EventRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT case_id, seq, at, actor, kind, payload, prev_digest, digest FROM case_events \
+         WHERE case_id = $1 ORDER BY seq"
+    )
+    .bind(case_id)
+    .fetch_all(e)
+    .await?))
+}
+
+/// Which of an applicant's cases to list.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub item_id: Option<String>,
+    pub state: Option<String>,
+    /// Cases created in this (Beijing) year: `[start, end)` in milliseconds.
+    pub created_between: Option<(i64, i64)>,
+}
+
+/// One page of an applicant's cases, newest first, and how many there are in all.
+pub async fn of_applicant(
+    store: &Store,
+    kind: &str,
+    id: &str,
+    filter: &CaseFilter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    // Unused filters compare a column with itself, so one query text serves every combination.
+    let (from, to) = filter.created_between.unwrap_or((i64::MIN, i64::MAX));
+    let condition = "applicant_kind = $1 AND applicant_id = $2 \
+        AND ($3 = '' OR item_id = $3) AND ($4 = '' OR state = $4) \
+        AND created_at >= $5 AND created_at < $6";
+    let item = filter.item_id.clone().unwrap_or_default();
+    let state = filter.state.clone().unwrap_or_default();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cases WHERE {condition} ORDER BY updated_at DESC, id LIMIT $7 OFFSET $8"
+    );
+    let rows: Vec<CaseRow> = on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(kind)
+        .bind(id)
+        .bind(&item)
+        .bind(&state)
+        .bind(from)
+        .bind(to)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(e)
+        .await?);
+    let count_sql = format!("SELECT COUNT(*) FROM cases WHERE {condition}");
+    let (total,): (i64,) = on_reader!(store, |e| sqlx::query_as(&count_sql)
+        .bind(kind)
+        .bind(id)
+        .bind(&item)
+        .bind(&state)
+        .bind(from)
+        .bind(to)
+        .fetch_one(e)
+        .await?);
+    Ok((rows, total))
+}
+
+/// The applicant's most recently submitted case of `item_id` (for 再来一单).
+pub async fn latest_submitted(
+    store: &Store,
+    kind: &str,
+    id: &str,
+    item_id: &str,
+) -> Result<Option<CaseRow>, StoreError> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cases WHERE applicant_kind = $1 AND applicant_id = $2 \
+         AND item_id = $3 AND submitted_at IS NOT NULL ORDER BY submitted_at DESC LIMIT 1"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(kind)
+        .bind(id)
+        .bind(item_id)
+        .fetch_optional(e)
+        .await?))
+}
+
+/// The next number in the day's sequence for `prefix_day` (e.g. `FZ20261123`), starting at 1.
+pub async fn next_number(tx: &mut Tx, prefix_day: &str) -> Result<i64, StoreError> {
+    let (n,): (i64,) = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "INSERT INTO case_numbers (prefix_day, last) VALUES ($1, 1) \
+             ON CONFLICT (prefix_day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
+        )
+        .bind(prefix_day)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(n)
+}
+
+/// Deletes draft `id` of the applicant; false if it is not one of their drafts.
+pub async fn delete_draft(
+    tx: &mut Tx,
+    id: &str,
+    kind: &str,
+    applicant: &str,
+) -> Result<bool, StoreError> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+            "DELETE FROM cases WHERE id = $1 AND applicant_kind = $2 AND applicant_id = $3 AND state = 'draft'",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(applicant)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Deletes drafts whose expiry has passed, with their events; returns how many.
+pub async fn purge_expired_drafts(tx: &mut Tx, now: Timestamp) -> Result<u64, StoreError> {
+    // Their events go with them (ON DELETE CASCADE; SQLite runs with foreign keys on).
+    Ok(on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM cases WHERE state = 'draft' AND expires_at <= $1")
+            .bind(now.millis())
+            .execute(c)
+            .await?
+            .rows_affected()
+    }))
+}
