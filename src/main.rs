@@ -198,6 +198,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let base_url = format!("http://{addr}");
 
+    let items = std::sync::Arc::new(tongban_items::catalogue().context("事项配置有误")?);
     let keys = keys::load_or_create(&config.keys_dir())?;
     if config.seed_demo && config.is_embedded() && enterprises::count(&store).await? == 0 {
         let seeded = demo::seed(&store, &keys.ca, &config.data_dir.join("demo-certs")).await?;
@@ -266,6 +267,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             tracing::info!(issuer = %c.issuer, "city platform login enabled");
             std::sync::Arc::new(tongban_identity::city_login::CityLogin::new(c))
         }),
+        items,
     };
     println!(
         "通办 Tongban 已启动：{base_url}/ （{}）",

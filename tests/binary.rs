@@ -716,7 +716,7 @@ async fn the_scheduler_deletes_expired_drafts_also_after_a_restart() {
     let url = format!("sqlite://{}", dir.path().join("data/tongban.db").display());
     let store = Store::open(&url, StoreOptions::default()).await.unwrap();
     let item = tongban_engine::Item::load(
-        include_str!("../items/radiation-self-check.toml"),
+        include_str!("../crates/items/specs/radiation-self-check.toml"),
         &tongban_engine::RuleRegistry::standard(),
     )
     .unwrap();

@@ -19,8 +19,9 @@ use tongban_store::{Store, StoreError};
 pub enum Applicant {
     Enterprise {
         id: EnterpriseId,
-        /// For the event log: who acted, as the audit log names enterprises.
-        credit_code: String,
+        /// Who acted, for the event log, as the audit log names them
+        /// (`enterprise:<credit code>/cert:<serial>`).
+        actor: String,
     },
     Individual {
         id: String,
@@ -44,7 +45,7 @@ impl Applicant {
 
     fn actor(&self) -> String {
         match self {
-            Self::Enterprise { credit_code, .. } => format!("enterprise:{credit_code}"),
+            Self::Enterprise { actor, .. } => actor.clone(),
             Self::Individual { id } => format!("individual:{id}"),
         }
     }

@@ -16,7 +16,7 @@ use tongban_store::testing::TestStore;
 
 fn item() -> Item {
     Item::load(
-        include_str!("../../../items/radiation-self-check.toml"),
+        include_str!("../../items/specs/radiation-self-check.toml"),
         &RuleRegistry::standard(),
     )
     .unwrap()
@@ -25,7 +25,7 @@ fn item() -> Item {
 fn enterprise(n: u8) -> Applicant {
     Applicant::Enterprise {
         id: EnterpriseId::from_raw(format!("ent-{n}")),
-        credit_code: format!("9131011500000000{n:02}"),
+        actor: format!("enterprise:9131011500000000{n:02}/cert:0{n}"),
     }
 }
 

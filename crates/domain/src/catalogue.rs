@@ -31,7 +31,7 @@ pub struct CatalogueItem {
     pub kind: ItemKind,
     /// The group it is listed under on the portal.
     pub group: &'static str,
-    /// Whether applications can be made online in this version.
+    /// Whether applications can be made online: set by the portal from the loaded item specs.
     pub online: bool,
 }
 
@@ -60,7 +60,13 @@ pub const GROUPS: [&str; 5] = [
     "便民服务",
 ];
 
-pub const ITEMS: [CatalogueItem; 18] = [
+pub const ITEMS: [CatalogueItem; 19] = [
+    item(
+        "radiation-self-check",
+        "核技术利用单位辐射安全年度自查（示范）",
+        PublicService,
+        "辐射安全",
+    ),
     item(
         "radiation-annual-report",
         "放射性同位素与射线装置的安全和防护状况年度评估报告填报",

@@ -2,7 +2,8 @@
 use crate::spec::ConditionSpec;
 use crate::values::FormData;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialised (externally tagged JSON) for the browser's live `show_if`, which mirrors `holds`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub enum Condition {
     Equals(String, String),
     NotEquals(String, String),

@@ -8,8 +8,8 @@ use tongban_domain::catalogue::ItemKind;
 use crate::condition::Condition;
 use crate::rules::{Rule, RuleRegistry};
 use crate::spec::{
-    FieldKindSpec, FieldSpec, GuideEntry, ItemSpec, KindSpec, LedgerSpec, MaterialSpec, ModuleSpec,
-    NoticeSpec,
+    ApplicantKind, FieldKindSpec, FieldSpec, GuideEntry, ItemSpec, KindSpec, LedgerSpec,
+    MaterialSpec, ModuleSpec, NoticeSpec,
 };
 use crate::values::FormData;
 
@@ -115,6 +115,7 @@ pub struct Item {
     pub name: String,
     pub department: String,
     pub kind: ItemKind,
+    pub applicants: Vec<ApplicantKind>,
     pub case_prefix: String,
     pub draft_days: u32,
     pub guide: Vec<GuideEntry>,
@@ -369,6 +370,9 @@ impl Item {
             c.problems
                 .push("case_prefix: one to four capital letters".into());
         }
+        if spec.applicants.is_empty() {
+            c.problems.push("applicants: at least one".into());
+        }
         if spec.modules.len() != c.modules.len() {
             c.problems.push("modules: an id is used twice".into());
         }
@@ -437,6 +441,7 @@ impl Item {
                 KindSpec::PublicService => ItemKind::PublicService,
                 KindSpec::Filing => ItemKind::Filing,
             },
+            applicants: spec.applicants,
             case_prefix: spec.case_prefix,
             draft_days: spec.draft_days,
             guide: spec.guide,
@@ -492,5 +497,47 @@ impl Item {
 
     pub fn ledger(&self, id: &str) -> Option<&Ledger> {
         self.ledgers().map(|(_, _, l)| l).find(|l| l.id == id)
+    }
+}
+
+/// The loaded items, by id.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    items: Vec<Item>,
+}
+
+impl Catalogue {
+    /// Two items with one id, or one case prefix, are an error.
+    pub fn new(items: Vec<Item>) -> Result<Self, SpecError> {
+        let mut problems = vec![];
+        for (i, a) in items.iter().enumerate() {
+            for b in &items[..i] {
+                if a.id == b.id {
+                    problems.push(format!("two items have the id `{}`", a.id));
+                }
+                if a.case_prefix == b.case_prefix {
+                    problems.push(format!(
+                        "`{}` and `{}` share the case prefix {}",
+                        b.id, a.id, a.case_prefix
+                    ));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(Self { items })
+        } else {
+            Err(SpecError {
+                item: "catalogue".into(),
+                problems,
+            })
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Item> {
+        self.items.iter().find(|i| i.id == id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Item> {
+        self.items.iter()
     }
 }

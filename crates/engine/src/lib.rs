@@ -12,7 +12,7 @@ pub mod spec;
 pub mod validate;
 pub mod values;
 
-pub use item::{Field, FieldKind, Item, Ledger, Material, Section, SpecError, Step};
+pub use item::{Catalogue, Field, FieldKind, Item, Ledger, Material, Section, SpecError, Step};
 pub use rules::RuleRegistry;
 pub use validate::Problem;
 pub use values::{FormData, Value};

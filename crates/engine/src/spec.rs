@@ -12,6 +12,9 @@ pub struct ItemSpec {
     /// 办理机构
     pub department: String,
     pub kind: KindSpec,
+    /// Who may apply: `enterprise` (法人) and/or `individual` (个人).
+    #[serde(default = "default_applicants")]
+    pub applicants: Vec<ApplicantKind>,
     /// Letters that start this item's case numbers, e.g. `FS` → `FS20261123000001`.
     pub case_prefix: String,
     /// Days a draft (暂存) is kept; seed 004 keeps them 15 days.
@@ -33,6 +36,17 @@ pub struct ItemSpec {
     /// Cross-field rules, by the name they are registered under (see `rules.rs`).
     #[serde(default)]
     pub rules: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicantKind {
+    Enterprise,
+    Individual,
+}
+
+fn default_applicants() -> Vec<ApplicantKind> {
+    vec![ApplicantKind::Enterprise]
 }
 
 fn default_draft_days() -> u32 {

@@ -1,9 +1,9 @@
-//! The engine on the demonstration item (`items/radiation-self-check.toml`) and on broken specs.
+//! The engine on the demonstration item (`crates/items/specs/radiation-self-check.toml`) and on broken specs.
 use tongban_engine::validate::{check_fields, clean, shown, validate};
 use tongban_engine::{FormData, Item, RuleRegistry};
 
 fn demo() -> Item {
-    let text = include_str!("../../../items/radiation-self-check.toml");
+    let text = include_str!("../../items/specs/radiation-self-check.toml");
     Item::load(text, &RuleRegistry::standard()).unwrap()
 }
 

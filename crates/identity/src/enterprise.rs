@@ -43,7 +43,8 @@ pub struct EnterpriseActor {
 }
 
 impl EnterpriseActor {
-    fn audit_name(&self) -> String {
+    /// How the audit and case logs name this actor: the enterprise and the certificate used.
+    pub fn audit_name(&self) -> String {
         format!(
             "enterprise:{}/cert:{}",
             self.enterprise.credit_code, self.certificate.serial

@@ -7,9 +7,22 @@ use axum::routing::get;
 use crate::AppState;
 
 const CSS: &str = include_str!("../static/app.css");
+const FORM_JS: &str = include_str!("../static/form.js");
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/static/app.css", get(css))
+    Router::new()
+        .route("/static/app.css", get(css))
+        .route("/static/form.js", get(form_js))
+}
+
+async fn form_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        FORM_JS,
+    )
 }
 
 async fn css() -> impl IntoResponse {

@@ -2,7 +2,10 @@
 //! render what it returns; they hold no SQL and no business rules.
 #![forbid(unsafe_code)]
 
+mod applicant;
+mod applications;
 mod assets;
+mod case_form;
 mod city_login;
 pub mod csrf;
 mod enterprise;
@@ -65,6 +68,8 @@ pub struct AppState {
     pub calendar: Arc<WorkCalendar>,
     /// The city platform's unified login, when configured.
     pub city_login: Option<Arc<tongban_identity::city_login::CityLogin>>,
+    /// The services online: every item spec, loaded and checked.
+    pub items: Arc<tongban_engine::Catalogue>,
 }
 
 /// The whole application as a router, so tests can drive it in-process.
@@ -77,6 +82,7 @@ pub fn app(state: AppState) -> Router {
         .merge(review::routes())
         .merge(individual::routes())
         .merge(city_login::routes())
+        .merge(applications::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

@@ -1,6 +1,7 @@
 //! The applicant portal: the home page with the bureau's services, and the login entry.
 use askama::Template;
 use axum::Router;
+use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use tongban_domain::catalogue::{self, CatalogueItem};
@@ -15,7 +16,7 @@ pub fn routes() -> Router<AppState> {
 
 pub struct Group {
     pub name: &'static str,
-    pub items: Vec<&'static CatalogueItem>,
+    pub items: Vec<CatalogueItem>,
 }
 
 #[derive(Template)]
@@ -31,12 +32,18 @@ pub fn render<T: Template>(page: T) -> Result<Html<String>, WebError> {
         .map_err(|e| WebError::Internal(format!("template: {e}")))
 }
 
-async fn home() -> Result<impl IntoResponse, WebError> {
+async fn home(State(state): State<AppState>) -> Result<impl IntoResponse, WebError> {
+    // A service is online when its item spec is loaded.
     let groups: Vec<Group> = catalogue::GROUPS
         .iter()
         .map(|g| Group {
             name: g,
-            items: catalogue::in_group(g).collect(),
+            items: catalogue::in_group(g)
+                .map(|i| CatalogueItem {
+                    online: state.items.get(i.id).is_some(),
+                    ..*i
+                })
+                .collect(),
         })
         .collect();
     render(Home {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
-use tongban_web::{AppState, app};
+use tongban_web::app;
 
 mod common;
 use common::*;
@@ -20,10 +20,33 @@ enum Intruder {
     OtherEnterprise,
     /// An intake officer of another district.
     OtherDistrictOfficer,
+    /// The route's id names a service (事项), not anyone's object: another enterprise using it
+    /// must still not reach A's case through it.
+    ServiceOfOtherEnterprise,
 }
 
 /// Every route with a path parameter: (method, pattern, who tries it).
 const ID_ROUTES: &[(&str, &str, Intruder)] = &[
+    ("GET", "/cases/{id}", Intruder::OtherEnterprise),
+    ("GET", "/cases/{id}/edit", Intruder::OtherEnterprise),
+    ("POST", "/cases/{id}/edit", Intruder::OtherEnterprise),
+    ("POST", "/cases/{id}/delete", Intruder::OtherEnterprise),
+    ("GET", "/items/{item}", Intruder::ServiceOfOtherEnterprise),
+    (
+        "GET",
+        "/items/{item}/apply",
+        Intruder::ServiceOfOtherEnterprise,
+    ),
+    (
+        "POST",
+        "/items/{item}/apply",
+        Intruder::ServiceOfOtherEnterprise,
+    ),
+    (
+        "POST",
+        "/items/{item}/again",
+        Intruder::ServiceOfOtherEnterprise,
+    ),
     (
         "POST",
         "/enterprise/activation/{id}/withdraw",
@@ -80,79 +103,35 @@ fn every_route_with_an_id_is_in_the_list() {
     );
 }
 
-/// A browser logged in with a fresh certificate of enterprise `code`.
-async fn logged_in(state: &AppState, app: &axum::Router, code: &str) -> Browser {
-    let (key, pem) = issue(state, code, &format!("企业{code}"));
-    let mut b = Browser::new(app);
-    assert_eq!(
-        cert_login(&mut b, &key, &pem, code).await.status,
-        StatusCode::SEE_OTHER
-    );
-    b
-}
-
-/// An enterprise with a primary certificate (approved by a city officer) and a second,
-/// unregistered certificate; returns the primary's browser, the activation id and the second serial.
-async fn enterprise(
-    state: &AppState,
-    app: &axum::Router,
-    city: &mut Browser,
-    code: &str,
-) -> (Browser, String, String) {
-    let mut primary = logged_in(state, app, code).await;
-    assert_eq!(
-        submit_activation(&mut primary, "13800000000", &jpeg(64))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    let home = primary.get("/enterprise").await;
-    let activation = activation_id(&home);
-    assert_eq!(
-        city.post_form(
-            &format!("/workbench/activations/{activation}/decide"),
-            "decision=approve"
-        )
-        .await
-        .status,
-        StatusCode::SEE_OTHER
-    );
-
-    let mut second = logged_in(state, app, code).await;
-    let serial = second
-        .get("/enterprise")
-        .await
-        .body
-        .split("证书序列号</dt><dd><code>")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
-    (primary, activation, serial)
-}
-
 store_test!(
     no_route_hands_out_another_partys_object,
     |db: TestStore| async move {
         let dir = tempfile::tempdir().unwrap();
-        let state = state(&db, dir.path());
+        let state = state_with_test_item(&db, dir.path());
         let app = app(state.clone());
         let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
         let mut minhang = officer_browser(&db, &app, "mh.shouli", "310112", "闵行受理员").await;
 
         // A: a 浦东 enterprise, whose objects the intruders go after; B: a 闵行 enterprise.
-        let (_a, a_activation, a_serial) =
+        let (mut a, a_activation, a_serial) =
             enterprise(&state, &app, &mut city, "91310115MA1FL8XQ34").await;
         let (mut b, _, _) = enterprise(&state, &app, &mut city, "91310112MA1GB2Y75L").await;
 
+        // A's application (a submitted case and a draft), with a phone number only A typed.
+        let (a_case, a_draft) = a_cases(&mut a).await;
+
         for (method, pattern, intruder) in ID_ROUTES {
+            let id = if pattern.starts_with("/cases/") {
+                a_draft.as_str()
+            } else {
+                a_activation.as_str()
+            };
             let path = pattern
-                .replace("{id}", &a_activation)
-                .replace("{serial}", &a_serial);
+                .replace("{id}", id)
+                .replace("{serial}", &a_serial)
+                .replace("{item}", "test-filing");
             let browser = match intruder {
-                Intruder::OtherEnterprise => &mut b,
+                Intruder::OtherEnterprise | Intruder::ServiceOfOtherEnterprise => &mut b,
                 Intruder::OtherDistrictOfficer => &mut minhang,
             };
             let page = match *method {
@@ -161,12 +140,20 @@ store_test!(
                     browser
                         .post_form(
                             &path,
-                            "decision=approve&holder=x&rights=radiation-annual-report",
+                            "decision=approve&holder=x&rights=radiation-annual-report&_step=basic&_action=save&f.unit_name=intruder",
                         )
                         .await
                 }
                 m => panic!("method {m} not covered"),
             };
+            if let Intruder::ServiceOfOtherEnterprise = intruder {
+                // B may use the service for itself; nothing of A's may show.
+                assert!(
+                    !page.body.contains("13800000000") && !page.body.contains(&a_case),
+                    "{method} {pattern} leaked A's case"
+                );
+                continue;
+            }
             assert!(
                 matches!(page.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
                 "{method} {pattern} as {intruder:?}: {}",
@@ -178,6 +165,10 @@ store_test!(
                 "{pattern} leaked data"
             );
         }
+        // B's 再来一单 above made B a copy of nothing of A's; A's draft is unchanged and still there.
+        let draft = a.get(&format!("/cases/{a_draft}/edit?step=basic")).await;
+        assert_eq!(draft.status, StatusCode::OK);
+        assert!(draft.body.contains("13800000000") && !draft.body.contains("intruder"));
 
         // Nothing changed: A's second certificate is still unregistered and not revoked.
         let certs = tongban_store::certificates::by_serial(&db.store, &a_serial)
@@ -191,3 +182,61 @@ store_test!(
         assert!(certs.revoked_at.is_none());
     }
 );
+
+/// A submits one application of the test item and leaves a second as a draft, both carrying the
+/// phone number the intruders must never see. Returns (submitted case number, draft id).
+async fn a_cases(a: &mut Browser) -> (String, String) {
+    let mut ids = vec![];
+    for _ in 0..2 {
+        let notice = a.get("/items/test-filing/apply").await;
+        let hidden = |name: &str| {
+            notice
+                .body
+                .split(&format!("name=\"{name}\" value=\""))
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        let (at, token) = (hidden("shown_at"), hidden("token"));
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let started = a
+            .post_form(
+                "/items/test-filing/apply",
+                &format!("shown_at={at}&token={token}&commitment=1"),
+            )
+            .await;
+        let id = case_id_of(&started);
+        a.post_form(
+            &format!("/cases/{id}/edit"),
+            "_step=basic&_action=save&f.unit_name=13800000000&f.year=2026&f.has_storage=%E5%90%A6",
+        )
+        .await;
+        ids.push(id);
+    }
+    let submitted = a
+        .post_form(
+            &format!("/cases/{}/edit", ids[0]),
+            "_step=other&_action=submit&f.remark=",
+        )
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        submitted.body
+    );
+    let detail = a.get(&format!("/cases/{}", ids[0])).await;
+    let number = detail
+        .body
+        .split("<dt>申请号</dt><dd>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    (number, ids.remove(1))
+}

@@ -147,6 +147,7 @@ pub fn state(db: &TestStore, files_dir: &std::path::Path) -> AppState {
         ),
         calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
         city_login: None,
+        items: std::sync::Arc::new(tongban_items::catalogue().unwrap()),
     }
 }
 
@@ -312,5 +313,81 @@ pub fn activation_id(page: &Page) -> String {
         .split('/')
         .next()
         .unwrap()
+        .to_string()
+}
+
+/// A browser logged in with a fresh certificate of enterprise `code`.
+pub async fn logged_in(state: &AppState, app: &axum::Router, code: &str) -> Browser {
+    let (key, pem) = issue(state, code, &format!("企业{code}"));
+    let mut b = Browser::new(app);
+    assert_eq!(
+        cert_login(&mut b, &key, &pem, code).await.status,
+        StatusCode::SEE_OTHER
+    );
+    b
+}
+
+/// An enterprise with a primary certificate (approved by a city officer) and a second,
+/// unregistered certificate; returns the primary's browser, the activation id and the second serial.
+pub async fn enterprise(
+    state: &AppState,
+    app: &axum::Router,
+    city: &mut Browser,
+    code: &str,
+) -> (Browser, String, String) {
+    let mut primary = logged_in(state, app, code).await;
+    assert_eq!(
+        submit_activation(&mut primary, "13800000000", &jpeg(64))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let home = primary.get("/enterprise").await;
+    let activation = activation_id(&home);
+    assert_eq!(
+        city.post_form(
+            &format!("/workbench/activations/{activation}/decide"),
+            "decision=approve"
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+
+    let mut second = logged_in(state, app, code).await;
+    let serial = second
+        .get("/enterprise")
+        .await
+        .body
+        .split("证书序列号</dt><dd><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    (primary, activation, serial)
+}
+
+/// The state with the test-only item `test-filing` (tests/fixtures) beside the real ones.
+pub fn state_with_test_item(db: &TestStore, files_dir: &std::path::Path) -> AppState {
+    let mut state = state(db, files_dir);
+    let test_item = tongban_engine::Item::load(
+        include_str!("../fixtures/test-filing.toml"),
+        &tongban_items::rules(),
+    )
+    .unwrap();
+    let mut items: Vec<_> = state.items.iter().cloned().collect();
+    items.push(test_item);
+    state.items = std::sync::Arc::new(tongban_engine::Catalogue::new(items).unwrap());
+    state
+}
+
+/// The case id in a `/cases/{id}/edit` location.
+pub fn case_id_of(page: &Page) -> String {
+    let to = page.headers[header::LOCATION].to_str().unwrap();
+    to.strip_prefix("/cases/")
+        .and_then(|s| s.split('/').next())
+        .unwrap_or_else(|| panic!("not a case location: {to}"))
         .to_string()
 }

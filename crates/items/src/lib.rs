@@ -1,0 +1,39 @@
+//! The services Tongban offers: each an item spec in `specs/` (built into the binary, so a
+//! deployment is one file) plus, where a spec names them, rules registered here.
+#![forbid(unsafe_code)]
+
+use tongban_engine::{Catalogue, RuleRegistry, SpecError};
+
+/// Every item spec, by file.
+const SPECS: &[(&str, &str)] = &[(
+    "radiation-self-check.toml",
+    include_str!("../specs/radiation-self-check.toml"),
+)];
+
+/// The rules items may name: the engine's standard ones and the services' own.
+pub fn rules() -> RuleRegistry {
+    RuleRegistry::standard()
+}
+
+/// Loads and checks every item; any mistake in any spec is an error naming the file.
+pub fn catalogue() -> Result<Catalogue, SpecError> {
+    let rules = rules();
+    let mut items = Vec::with_capacity(SPECS.len());
+    for (file, text) in SPECS {
+        let item = tongban_engine::Item::load(text, &rules).map_err(|mut e| {
+            e.item = format!("{file} ({})", e.item);
+            e
+        })?;
+        items.push(item);
+    }
+    Catalogue::new(items)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_spec_loads() {
+        let catalogue = super::catalogue().unwrap();
+        assert!(catalogue.get("radiation-self-check").is_some());
+    }
+}

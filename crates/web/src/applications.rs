@@ -1,0 +1,466 @@
+//! The applicant's side of every item, drawn from its spec: 办事指南, 办理须知 with its countdown,
+//! the form step by step (上一步 / 暂存 / 下一步 / 提交), 我的办件 and the case with its
+//! progress. No handler here knows a particular item.
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tongban_cases::{self as cases, CaseError};
+use tongban_domain::Timestamp;
+use tongban_engine::case::{CaseState, Event};
+use tongban_engine::validate::check_fields;
+use tongban_engine::{Item, Problem};
+use tongban_store::cases::CaseFilter;
+
+use crate::applicant::CurrentApplicant;
+use crate::case_form::{self, FormView};
+use crate::csrf::CsrfToken;
+use crate::portal::render;
+use crate::{AppState, WebError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/items/{item}", get(guide))
+        .route("/items/{item}/apply", get(notice).post(apply))
+        .route("/items/{item}/again", post(again))
+        .route("/cases", get(list))
+        .route("/cases/{id}", get(detail))
+        .route("/cases/{id}/edit", get(edit).post(save))
+        .route("/cases/{id}/delete", post(delete))
+}
+
+fn item_of<'a>(state: &'a AppState, id: &str) -> Result<&'a Item, WebError> {
+    state.items.get(id).ok_or(WebError::NotFound)
+}
+
+impl From<CaseError> for WebError {
+    fn from(e: CaseError) -> Self {
+        match e {
+            CaseError::NotFound => WebError::NotFound,
+            CaseError::Store(e) => e.into(),
+            CaseError::NotDraft | CaseError::Conflict | CaseError::NothingToCopy => {
+                WebError::Conflict(e.to_string())
+            }
+            CaseError::Invalid(_) => WebError::Invalid(e.to_string()),
+        }
+    }
+}
+
+// ── 办事指南 ────────────────────────────────────────────────────────────────
+
+#[derive(Template)]
+#[template(path = "item_guide.html")]
+struct Guide<'a> {
+    item: &'a Item,
+    kind: &'static str,
+}
+
+async fn guide(
+    State(state): State<AppState>,
+    Path(item): Path<String>,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &item)?;
+    Ok(render(Guide {
+        item,
+        kind: item.kind.label(),
+    })?
+    .into_response())
+}
+
+// ── 办理须知 and starting an application ───────────────────────────────────
+
+#[derive(Template)]
+#[template(path = "item_notice.html")]
+struct Notice<'a> {
+    item: &'a Item,
+    shown_at: i64,
+    token: String,
+    error: Option<&'a str>,
+    csrf: &'a str,
+}
+
+/// Binds the notice page's time to the item, so the server can tell the countdown ran.
+fn notice_token(state: &AppState, item: &Item, shown_at: i64) -> String {
+    state
+        .fields
+        .blind_index("notice_shown", &format!("{}:{shown_at}", item.id))
+}
+
+fn notice_page(
+    state: &AppState,
+    item: &Item,
+    error: Option<&str>,
+    csrf: &str,
+) -> Result<Response, WebError> {
+    let shown_at = Timestamp::now().millis();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = Notice {
+        item,
+        shown_at,
+        token: notice_token(state, item, shown_at),
+        error,
+        csrf,
+    };
+    Ok((status, render(page)?).into_response())
+}
+
+async fn notice(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(item): Path<String>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &item)?;
+    who.may_apply(item)?;
+    notice_page(&state, item, None, &csrf)
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(item): Path<String>,
+    CsrfToken(csrf): CsrfToken,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &item)?;
+    who.may_apply(item)?;
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let shown_at: i64 = get("shown_at").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let genuine = get("token") == Some(notice_token(&state, item, shown_at).as_str());
+    let waited =
+        Timestamp::now().millis() - shown_at >= i64::from(item.notice.countdown_seconds) * 1000;
+    if !genuine || !waited {
+        return notice_page(
+            &state,
+            item,
+            Some("请阅读办理须知，倒计时结束后再继续"),
+            &csrf,
+        );
+    }
+    let accepted = pairs.iter().filter(|(n, _)| n == "commitment").count();
+    if accepted < item.commitments.len() {
+        return notice_page(&state, item, Some("请阅读并勾选全部承诺事项"), &csrf);
+    }
+    let id = cases::start(&state.store, item, &who.applicant, &who.known()).await?;
+    Ok(Redirect::to(&format!("/cases/{id}/edit")).into_response())
+}
+
+async fn again(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(item): Path<String>,
+) -> Result<Response, WebError> {
+    let item = item_of(&state, &item)?;
+    who.may_apply(item)?;
+    let id = cases::again(&state.store, item, &who.applicant, &who.known()).await?;
+    Ok(Redirect::to(&format!("/cases/{id}/edit")).into_response())
+}
+
+// ── The form ───────────────────────────────────────────────────────────────
+
+#[derive(Template)]
+#[template(path = "case_form.html")]
+struct FormPage<'a> {
+    item: &'a Item,
+    case_id: &'a str,
+    form: FormView,
+    errors: Vec<String>,
+    saved: bool,
+    days_left: Option<i64>,
+    csrf: &'a str,
+}
+
+#[derive(Deserialize)]
+struct EditQuery {
+    step: Option<String>,
+    saved: Option<String>,
+}
+
+struct FormPageArgs<'a> {
+    item: &'a Item,
+    case: &'a cases::Case,
+    data: &'a tongban_engine::FormData,
+    step: Option<&'a str>,
+    problems: &'a [Problem],
+    saved: bool,
+}
+
+fn form_page(a: FormPageArgs<'_>, csrf: &str) -> Result<Response, WebError> {
+    let active: Vec<_> = a.item.active_steps(a.data).collect();
+    let step = a
+        .step
+        .and_then(|id| active.iter().find(|s| s.id == id))
+        .or(active.first())
+        .ok_or(WebError::NotFound)?;
+    let page = FormPage {
+        item: a.item,
+        case_id: &a.case.id,
+        form: case_form::view(a.item, a.data, step, a.problems),
+        errors: a.problems.iter().map(|p| p.message.clone()).collect(),
+        saved: a.saved,
+        days_left: a.case.days_left(Timestamp::now()),
+        csrf,
+    };
+    let status = if a.problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(page)?).into_response())
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+    Query(q): Query<EditQuery>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    who.may_apply(item)?;
+    if case.state() != CaseState::Draft {
+        return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
+    }
+    let step = q.step.as_deref().or(case.projection.step.as_deref());
+    form_page(
+        FormPageArgs {
+            item,
+            case: &case,
+            data: &case.projection.data,
+            step,
+            problems: &[],
+            saved: q.saved.is_some(),
+        },
+        &csrf,
+    )
+}
+
+async fn save(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+    CsrfToken(csrf): CsrfToken,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    who.may_apply(item)?;
+    let posted = case_form::read(pairs);
+    let data = case_form::merge(item, &case.projection.data, &posted);
+    let page = |step: Option<&str>, problems: &[Problem]| {
+        form_page(
+            FormPageArgs {
+                item,
+                case: &case,
+                data: &data,
+                step,
+                problems,
+                saved: false,
+            },
+            &csrf,
+        )
+    };
+    let active: Vec<String> = item.active_steps(&data).map(|s| s.id.clone()).collect();
+    let at = active.iter().position(|s| *s == posted.step);
+    let (to, check_step) = match posted.action.as_str() {
+        "next" => (at.and_then(|i| active.get(i + 1)).cloned(), true),
+        "previous" => (
+            at.and_then(|i| i.checked_sub(1)).map(|i| active[i].clone()),
+            false,
+        ),
+        "submit" => {
+            return match cases::submit(&state.store, item, &who.applicant, &id, &data).await {
+                Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?submitted=1")).into_response()),
+                Err(CaseError::Invalid(problems)) => {
+                    // Keep what was typed, and show the first page with a problem.
+                    cases::save(&state.store, item, &who.applicant, &id, &data, &posted.step)
+                        .await?;
+                    let first = item
+                        .fields()
+                        .find(|(_, _, f)| problems.iter().any(|p| p.field == f.id))
+                        .map(|(s, _, _)| s.id.as_str());
+                    page(first.or(Some(posted.step.as_str())), &problems)
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
+        _ => (None, false),
+    };
+    let step_now = if active.contains(&posted.step) {
+        posted.step.clone()
+    } else {
+        active.first().cloned().unwrap_or_default()
+    };
+    cases::save(&state.store, item, &who.applicant, &id, &data, &step_now).await?;
+    if check_step {
+        let problems = check_fields(item, &data, Some(&step_now));
+        if !problems.is_empty() {
+            return page(Some(&step_now), &problems);
+        }
+    }
+    let target = match to {
+        Some(step) => format!("/cases/{id}/edit?step={step}"),
+        None => format!("/cases/{id}/edit?step={step_now}&saved=1"),
+    };
+    Ok(Redirect::to(&target).into_response())
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    cases::delete_draft(&state.store, &who.applicant, &id).await?;
+    Ok(Redirect::to("/cases?deleted=1").into_response())
+}
+
+// ── 我的办件 and the case ─────────────────────────────────────────────────
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    item: Option<String>,
+    state: Option<String>,
+    year: Option<i32>,
+    page: Option<i64>,
+    deleted: Option<String>,
+}
+
+struct Row {
+    id: String,
+    number: String,
+    item_name: String,
+    item_id: String,
+    state: &'static str,
+    draft: bool,
+    updated: String,
+    days_left: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct ListPage<'a> {
+    rows: Vec<Row>,
+    items: Vec<(&'a str, &'a str)>,
+    item: String,
+    state: String,
+    year: String,
+    years: Vec<i32>,
+    page: i64,
+    pages: i64,
+    total: i64,
+    deleted: bool,
+    home: &'static str,
+    csrf: &'a str,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Query(q): Query<ListQuery>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Response, WebError> {
+    let filter = CaseFilter {
+        item_id: q.item.clone().filter(|s| !s.is_empty()),
+        state: q.state.clone().filter(|s| CaseState::parse(s).is_some()),
+        created_between: q.year.map(cases::year_range),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let found = cases::list(&state.store, &who.applicant, &filter, page).await?;
+    let now = Timestamp::now();
+    let rows = found
+        .cases
+        .iter()
+        .map(|c| Row {
+            id: c.id.clone(),
+            number: c.projection.number.clone().unwrap_or_else(|| "—".into()),
+            item_name: state
+                .items
+                .get(&c.item_id)
+                .map_or_else(|| c.item_id.clone(), |i| i.name.clone()),
+            item_id: c.item_id.clone(),
+            state: c.state().label(),
+            draft: c.state() == CaseState::Draft,
+            updated: c.projection.updated_at.beijing()[..16].to_string(),
+            days_left: c.days_left(now),
+        })
+        .collect();
+    let this_year: i32 = cases::beijing_day(now)[..4].parse().unwrap_or(2026);
+    let page_view = ListPage {
+        rows,
+        items: state
+            .items
+            .iter()
+            .map(|i| (i.id.as_str(), i.name.as_str()))
+            .collect(),
+        item: q.item.unwrap_or_default(),
+        state: q.state.unwrap_or_default(),
+        year: q.year.map(|y| y.to_string()).unwrap_or_default(),
+        years: (this_year - 4..=this_year).rev().collect(),
+        page,
+        pages: ((found.total + cases::PAGE_SIZE - 1) / cases::PAGE_SIZE).max(1),
+        total: found.total,
+        deleted: q.deleted.is_some(),
+        home: who.home(),
+        csrf: &csrf,
+    };
+    Ok(render(page_view)?.into_response())
+}
+
+struct TimelineEntry {
+    at: String,
+    label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "case_detail.html")]
+struct Detail<'a> {
+    item: &'a Item,
+    case: &'a cases::Case,
+    state: &'static str,
+    number: String,
+    timeline: Vec<TimelineEntry>,
+    submitted: bool,
+    csrf: &'a str,
+}
+
+#[derive(Deserialize)]
+struct DetailQuery {
+    submitted: Option<String>,
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+    Query(q): Query<DetailQuery>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    let events: Vec<Event> = cases::timeline(&state.store, &who.applicant, &id).await?;
+    let page = Detail {
+        item,
+        state: case.state().label(),
+        number: case.projection.number.clone().unwrap_or_else(|| "—".into()),
+        timeline: events
+            .iter()
+            .filter(|e| e.body.kind() != "saved")
+            .map(|e| TimelineEntry {
+                at: e.at.beijing(),
+                label: e.body.label(),
+            })
+            .collect(),
+        case: &case,
+        submitted: q.submitted.is_some(),
+        csrf: &csrf,
+    };
+    Ok(render(page)?.into_response())
+}

@@ -1,0 +1,278 @@
+//! An item served from its spec alone (tests/fixtures/test-filing.toml): guide, notice with its
+//! countdown and commitments, the steps with show_if, modules, 暂存, 下一步 checks, submission,
+//! the case list and 再来一单 — over HTTP, on both engines.
+use axum::http::StatusCode;
+use tongban_store::store_test;
+use tongban_store::testing::TestStore;
+
+mod common;
+use common::*;
+
+const CODE: &str = "91310115MA1FL8XQ34";
+
+fn location(page: &Page) -> String {
+    page.headers[axum::http::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Fills the notice page as a person does: waits out the countdown, ticks the commitments.
+async fn through_the_notice(b: &mut Browser) -> Page {
+    let notice = b.get("/items/test-filing/apply").await;
+    assert_eq!(notice.status, StatusCode::OK, "{}", notice.body);
+    let hidden = |name: &str| {
+        notice
+            .body
+            .split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (at, token) = (hidden("shown_at"), hidden("token"));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    b.post_form(
+        "/items/test-filing/apply",
+        &format!("shown_at={at}&token={token}&commitment=1"),
+    )
+    .await
+}
+
+store_test!(
+    an_item_is_served_from_its_spec_from_notice_to_submission,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state_with_test_item(&db, dir.path());
+        let app = tongban_web::app(state.clone());
+        let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
+        let (mut b, _, _) = enterprise(&state, &app, &mut city, CODE).await;
+
+        let guide = b.get("/items/test-filing").await;
+        assert!(guide.body.contains("测试备案事项") && guide.body.contains("立即办理"));
+
+        // The notice: a countdown, and the server holds to it.
+        let notice = b.get("/items/test-filing/apply").await;
+        assert!(notice.body.contains("data-countdown=\"1\"") && notice.body.contains("测试须知"));
+        let at = notice
+            .body
+            .split("name=\"shown_at\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let token = notice
+            .body
+            .split("name=\"token\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let early = b
+            .post_form(
+                "/items/test-filing/apply",
+                &format!("shown_at={at}&token={token}&commitment=1"),
+            )
+            .await;
+        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(early.body.contains("倒计时结束后再继续"));
+        let forged = b
+            .post_form(
+                "/items/test-filing/apply",
+                "shown_at=0&token=x&commitment=1",
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let uncommitted = b
+            .post_form(
+                "/items/test-filing/apply",
+                &format!("shown_at={at}&token={token}"),
+            )
+            .await;
+        assert!(uncommitted.body.contains("请阅读并勾选全部承诺事项"));
+        let started = through_the_notice(&mut b).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let id = case_id_of(&started);
+        let edit = format!("/cases/{id}/edit");
+
+        // 基本信息: prefilled; the capacity question waits for 是.
+        let page = b.get(&edit).await;
+        assert!(
+            page.body.contains(&format!("value=\"企业{CODE}\"")),
+            "prefilled name"
+        );
+        assert!(page.body.contains("暂存倒计时 14 天"));
+        let capacity = page
+            .body
+            .split("id=\"field-storage_capacity\"")
+            .nth(1)
+            .unwrap();
+        assert!(
+            capacity.split('>').next().unwrap().contains("hidden"),
+            "hidden until 是"
+        );
+        assert!(
+            !page.body.contains("危险废物</li>"),
+            "module off: no page for it"
+        );
+
+        let next = b
+            .post_form(
+                &edit,
+                "_step=basic&_action=next&f.unit_name=x&f.year=2026&f.has_storage=%E6%98%AF",
+            )
+            .await;
+        assert_eq!(next.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(next.body.contains("贮存能力：请填写"), "{}", next.body);
+        let capacity = next
+            .body
+            .split("id=\"field-storage_capacity\"")
+            .nth(1)
+            .unwrap();
+        assert!(!capacity.split('>').next().unwrap().contains("hidden"));
+
+        // 暂存 keeps it; 下一步 moves on; 上一步 comes back with the answers.
+        let saved = b
+            .post_form(&edit, "_step=basic&_action=save&f.unit_name=%E7%A4%BA%E8%8C%83%E5%8E%82&f.year=2026&f.has_storage=%E6%98%AF&f.storage_capacity=12.5")
+            .await;
+        assert_eq!(location(&saved), format!("{edit}?step=basic&saved=1"));
+        let again = b.get(&location(&saved)).await;
+        assert!(again.body.contains("已暂存") && again.body.contains("value=\"12.5\""));
+        let next = b
+            .post_form(&edit, "_step=basic&_action=next&f.unit_name=%E7%A4%BA%E8%8C%83%E5%8E%82&f.year=2026&f.has_storage=%E6%98%AF&f.storage_capacity=12.5")
+            .await;
+        assert_eq!(location(&next), format!("{edit}?step=other"));
+
+        // Switching the module on adds its page between the two, and its requirements.
+        let on = b
+            .post_form(
+                &edit,
+                "_step=other&_action=save&_modules=1&_module=waste&f.remark=",
+            )
+            .await;
+        assert_eq!(on.status, StatusCode::SEE_OTHER);
+        let back = b
+            .post_form(
+                &edit,
+                "_step=other&_action=previous&_modules=1&_module=waste&f.remark=",
+            )
+            .await;
+        assert_eq!(location(&back), format!("{edit}?step=waste"));
+        let refused = b
+            .post_form(
+                &edit,
+                "_step=other&_action=submit&_modules=1&_module=waste&f.remark=",
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("废物代码：请填写"));
+        assert!(
+            refused
+                .body
+                .contains("aria-current=\"step\"><span>2</span> 危险废物"),
+            "shows the page with the problem"
+        );
+        let bad = b
+            .post_form(
+                &edit,
+                "_step=waste&_action=next&_modules=1&_module=waste&f.waste_code=900041",
+            )
+            .await;
+        assert!(bad.body.contains("应为“类别-序号-代码”，如 900-041-49"));
+        b.post_form(
+            &edit,
+            "_step=waste&_action=next&_modules=1&_module=waste&f.waste_code=900-041-49",
+        )
+        .await;
+        let submitted = b
+            .post_form(
+                &edit,
+                "_step=other&_action=submit&_modules=1&_module=waste&f.remark=%E6%97%A0",
+            )
+            .await;
+        assert_eq!(
+            submitted.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            submitted.body
+        );
+        let detail = b.get(&location(&submitted)).await;
+        let day = tongban_cases::beijing_day(tongban_domain::Timestamp::now());
+        assert!(
+            detail.body.contains(&format!("TS{day}000001")),
+            "{}",
+            detail.body
+        );
+        assert!(detail.body.contains("提交申请") && detail.body.contains("新建申请"));
+        // A submitted case is no longer editable.
+        let frozen = b
+            .post_form(&edit, "_step=other&_action=save&f.remark=late")
+            .await;
+        assert_eq!(frozen.status, StatusCode::CONFLICT);
+
+        // 我的办件, then 再来一单: everything but the per-case year.
+        let list = b.get("/cases").await;
+        assert!(list.body.contains(&format!("TS{day}000001")) && list.body.contains("再来一单"));
+        let copy = b.post_form("/items/test-filing/again", "").await;
+        let copy_id = case_id_of(&copy);
+        assert_ne!(copy_id, id);
+        let page = b.get(&format!("/cases/{copy_id}/edit?step=basic")).await;
+        assert!(page.body.contains("value=\"示范厂\"") && page.body.contains("value=\"12.5\""));
+        assert!(
+            !page.body.contains("<option value=\"2026\" selected>"),
+            "the year is per case"
+        );
+        let drafts = b.get("/cases?state=draft").await;
+        assert!(
+            drafts.body.contains("继续填写") && !drafts.body.contains(&format!("TS{day}000001"))
+        );
+        let deleted = b.post_form(&format!("/cases/{copy_id}/delete"), "").await;
+        assert_eq!(location(&deleted), "/cases?deleted=1");
+        assert_eq!(
+            b.get(&format!("/cases/{copy_id}")).await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);
+
+store_test!(
+    only_those_the_item_is_for_may_apply,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state_with_test_item(&db, dir.path());
+        let app = tongban_web::app(state.clone());
+        let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
+        enterprise(&state, &app, &mut city, CODE).await;
+
+        // A certificate the primary has not granted this service.
+        let mut clerk = logged_in(&state, &app, CODE).await;
+        let refused = clerk.get("/items/test-filing/apply").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(
+            refused.body.contains("您使用的数字证书无权办理该事项"),
+            "{}",
+            refused.body
+        );
+
+        // Nobody logged in: to the login page.
+        let anonymous = Browser::new(&app).get("/items/test-filing/apply").await;
+        assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+        assert!(location(&anonymous).starts_with("/login"));
+        // The guide is public.
+        assert_eq!(
+            Browser::new(&app).get("/items/test-filing").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(
+            Browser::new(&app).get("/items/nothing-here").await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);

@@ -1,0 +1,224 @@
+//! The test item in headless Chromium (Debian's `chromium` and `chromedriver`, installed by
+//! `.ci/run`): the notice's countdown holds the continue button, a `show_if` question appears and
+//! disappears as the answer changes, a missing answer is named, 暂存 keeps the draft, and the
+//! application is submitted. The page's screenshot is left in `target/screenshots/`.
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use tongban_store::store_test;
+use tongban_store::testing::TestStore;
+
+mod common;
+use common::*;
+
+const CODE: &str = "91310115MA1FL8XQ34";
+
+/// chromedriver on a free port; `None` (skipped) when it is not installed outside CI.
+async fn chromedriver() -> Option<(tokio::process::Child, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = match tokio::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("chromedriver is required in CI: {e}");
+            }
+            eprintln!(
+                "SKIPPED browser test: chromedriver not found ({e}); apt install chromium chromium-driver"
+            );
+            return None;
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some((child, port))
+}
+
+async fn chromium(port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--window-size=1280,1600"]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session")
+}
+
+async fn displayed(c: &Client, css: &str) -> bool {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap()
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
+}
+
+store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
+    let Some((_driver, driver_port)) = chromedriver().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_with_test_item(&db, dir.path());
+    let app = tongban_web::app(state.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = app
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, served).await });
+
+    // Logging in by certificate is tested elsewhere; the browser takes over the session.
+    let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
+    let (enterprise_browser, _, _) = enterprise(&state, &app, &mut city, CODE).await;
+    let session = enterprise_browser.cookies["tongban_session"].clone();
+
+    let c = chromium(driver_port).await;
+    c.goto(&format!("{base}/")).await.unwrap();
+    // (WebDriver's add-cookie refuses an IP-address host; the page may set it instead.)
+    c.execute(
+        "document.cookie = 'tongban_session=' + arguments[0] + '; path=/'",
+        vec![serde_json::Value::String(session)],
+    )
+    .await
+    .unwrap();
+
+    // The notice: continue is held for the countdown, then works.
+    c.goto(&format!("{base}/items/test-filing/apply"))
+        .await
+        .unwrap();
+    let button = c.find(Locator::Css("#continue")).await.unwrap();
+    assert!(
+        !button.is_enabled().await.unwrap(),
+        "held during the countdown"
+    );
+    assert!(button.text().await.unwrap().contains('秒'));
+    c.find(Locator::Css("input[name=commitment]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !button.is_enabled().await.unwrap() {
+        assert!(Instant::now() < deadline, "the countdown never ended");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    button.click().await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("#case-form"))
+        .await
+        .unwrap();
+    assert!(c.current_url().await.unwrap().path().ends_with("/edit"));
+
+    // show_if, live: 贮存能力 appears with 是 and goes with 否.
+    assert!(!displayed(&c, "#field-storage_capacity").await);
+    let yes = "input[name='f.has_storage'][value='是']";
+    let no = "input[name='f.has_storage'][value='否']";
+    c.find(Locator::Css(yes))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(displayed(&c, "#field-storage_capacity").await);
+    c.find(Locator::Css(no))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(!displayed(&c, "#field-storage_capacity").await);
+    c.find(Locator::Css(yes))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // 下一步 with the capacity missing: named, and the page stays.
+    c.find(Locator::Css("select[name='f.year']"))
+        .await
+        .unwrap()
+        .select_by_value("2026")
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[value=next]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let alert = c.wait().for_element(Locator::Css(".alert")).await.unwrap();
+    assert!(alert.text().await.unwrap().contains("贮存能力：请填写"));
+    screenshot(&c, "case-form-error.png").await;
+
+    // 暂存 keeps the answer.
+    let capacity = c
+        .find(Locator::Css("input[name='f.storage_capacity']"))
+        .await
+        .unwrap();
+    capacity.send_keys("12.5").await.unwrap();
+    c.find(Locator::Css("button[value=save]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let ok = c.wait().for_element(Locator::Css(".ok")).await.unwrap();
+    assert!(ok.text().await.unwrap().contains("已暂存"));
+    let kept = c
+        .find(Locator::Css("input[name='f.storage_capacity']"))
+        .await
+        .unwrap();
+    assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some("12.5"));
+
+    // On to 其他相关 and submit.
+    c.find(Locator::Css("button[value=next]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("button[value=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = c.wait().for_element(Locator::Css(".ok")).await.unwrap();
+    assert!(done.text().await.unwrap().contains("提交成功"), "submitted");
+    screenshot(&c, "case-submitted.png").await;
+    c.close().await.unwrap();
+});
