@@ -4,6 +4,8 @@
 //! (applicant, case): another applicant's case does not exist for them.
 #![forbid(unsafe_code)]
 
+pub mod materials;
+
 use std::time::Duration;
 
 use tongban_domain::{EnterpriseId, Timestamp};
@@ -249,9 +251,23 @@ async fn append(
     id: &str,
     body: impl FnOnce(&mut repo::CaseRow, Timestamp) -> Result<EventBody, CaseError>,
 ) -> Result<CaseRow, CaseError> {
+    let mut tx = store.begin().await?;
+    let row = append_in(&mut tx, store, item, applicant, id, body).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`append`] inside the caller's transaction, so other writes can commit with the event.
+async fn append_in(
+    tx: &mut tongban_store::Tx,
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    body: impl FnOnce(&mut repo::CaseRow, Timestamp) -> Result<EventBody, CaseError>,
+) -> Result<CaseRow, CaseError> {
     let mut row = owned_draft(store, item, applicant, id).await?;
     let now = Timestamp::now();
-    let mut tx = store.begin().await?;
     let body = body(&mut row, now)?;
     let prev_seq = row.last_seq;
     let (event, payload) = case::next_event(
@@ -264,11 +280,10 @@ async fn append(
     row.updated_at = now.millis();
     row.last_seq = event.seq;
     row.last_digest = event.digest.clone();
-    if !repo::update(&mut tx, &row, prev_seq).await? {
+    if !repo::update(tx, &row, prev_seq).await? {
         return Err(CaseError::Conflict);
     }
-    repo::append_event(&mut tx, &event_row(id, &event, payload)).await?;
-    tx.commit().await?;
+    repo::append_event(tx, &event_row(id, &event, payload)).await?;
     Ok(row)
 }
 
@@ -304,13 +319,16 @@ pub async fn submit(
     id: &str,
     data: &FormData,
 ) -> Result<String, CaseError> {
-    let problems = validate(item, data);
+    // Whose the draft is comes first: nothing about another's case may show in the answer.
+    owned_draft(store, item, applicant, id).await?;
+    let mut problems = validate(item, data);
+    let attached = repo::materials(store, id).await?;
+    problems.extend(materials::missing(item, data, &attached));
     if !problems.is_empty() {
         return Err(CaseError::Invalid(problems));
     }
-    // Checked before a number is drawn, so a refused submission uses none.
-    owned_draft(store, item, applicant, id).await?;
     let data = clean(item, data);
+    // The draft was checked before a number is drawn, so a refused submission uses none.
     let day = beijing_day(Timestamp::now());
     let prefix_day = format!("{}{day}", item.case_prefix);
     // The number is drawn in its own short transaction so the day's counter row is not held

@@ -40,6 +40,27 @@ fn known() -> BTreeMap<String, String> {
     .into()
 }
 
+/// Attaches the required monitoring report to draft `id`.
+async fn with_report(db: &TestStore, item: &Item, me: &Applicant, id: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let files = tongban_files::FileStore::open(&tongban_files::FilesConfig::Local {
+        dir: dir.path().to_path_buf(),
+    })
+    .unwrap();
+    tongban_cases::materials::attach(
+        &db.store,
+        &files,
+        item,
+        me,
+        id,
+        tongban_cases::materials::Target::Material("monitoring_report"),
+        "监测报告.pdf",
+        bytes::Bytes::from_static(b"%PDF-1.7 report"),
+    )
+    .await
+    .unwrap();
+}
+
 /// The demonstration item filled in completely, on top of `data`.
 fn complete(mut d: FormData) -> FormData {
     for (k, v) in [
@@ -141,6 +162,7 @@ store_test!(
             CaseState::Draft
         );
 
+        with_report(&db, &item, &me, &id).await;
         let number = submit(&db.store, &item, &me, &id, &complete(draft.clone()))
             .await
             .unwrap();
@@ -167,6 +189,7 @@ store_test!(
         let second = start(&db.store, &item, &enterprise(2), &known())
             .await
             .unwrap();
+        with_report(&db, &item, &enterprise(2), &second).await;
         let n2 = submit(&db.store, &item, &enterprise(2), &second, &complete(draft))
             .await
             .unwrap();
@@ -175,8 +198,8 @@ store_test!(
         // The timeline is the chained events.
         let events = timeline(&db.store, &me, &id).await.unwrap();
         let kinds: Vec<_> = events.iter().map(|e| e.body.label()).collect();
-        assert_eq!(kinds, ["新建申请", "提交申请"]);
-        assert_eq!(events[1].prev_digest, events[0].digest);
+        assert_eq!(kinds, ["新建申请", "上传材料", "提交申请"]);
+        assert_eq!(events[2].prev_digest, events[1].digest);
     }
 );
 
@@ -191,6 +214,7 @@ store_test!(
         let id = start(&db.store, &item, &me, &known()).await.unwrap();
         let mut filled = complete(open(&db.store, &me, &id).await.unwrap().projection.data);
         filled.modules.remove("devices");
+        with_report(&db, &item, &me, &id).await;
         submit(&db.store, &item, &me, &id, &filled).await.unwrap();
 
         let copy = again(&db.store, &item, &me, &known()).await.unwrap();
@@ -222,6 +246,7 @@ store_test!(
             ids.push(start(&db.store, &item, &me, &known()).await.unwrap());
         }
         let data = complete(open(&db.store, &me, &ids[0]).await.unwrap().projection.data);
+        with_report(&db, &item, &me, &ids[0]).await;
         submit(&db.store, &item, &me, &ids[0], &data).await.unwrap();
         start(&db.store, &item, &enterprise(2), &known())
             .await

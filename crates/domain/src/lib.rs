@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod certificate;
 pub mod credit_code;
+pub mod file_kind;
 pub mod id_number;
 pub mod ids;
 pub mod jurisdiction;

@@ -57,6 +57,15 @@ pub enum EventBody {
     Saved { data: FormData, step: String },
     /// 提交: the final data and the number the case is known by from now on.
     Submitted { data: FormData, number: String },
+    /// A file attached to material `material` (a spec id, or `extra`) under `name`.
+    MaterialAttached {
+        material: String,
+        name: String,
+        file_name: String,
+        digest: String,
+    },
+    /// A file taken off again.
+    MaterialRemoved { material: String, file_name: String },
 }
 
 impl EventBody {
@@ -65,6 +74,8 @@ impl EventBody {
             Self::Created { .. } => "created",
             Self::Saved { .. } => "saved",
             Self::Submitted { .. } => "submitted",
+            Self::MaterialAttached { .. } => "material_attached",
+            Self::MaterialRemoved { .. } => "material_removed",
         }
     }
 
@@ -74,6 +85,8 @@ impl EventBody {
             Self::Created { .. } => "新建申请",
             Self::Saved { .. } => "暂存",
             Self::Submitted { .. } => "提交申请",
+            Self::MaterialAttached { .. } => "上传材料",
+            Self::MaterialRemoved { .. } => "删除材料",
         }
     }
 }
@@ -201,6 +214,8 @@ pub fn project(events: &[Event]) -> Option<Projection> {
                 p.state = CaseState::Submitted;
                 p.submitted_at = Some(e.at);
             }
+            // Files are listed from their own table; the event is their record.
+            EventBody::MaterialAttached { .. } | EventBody::MaterialRemoved { .. } => {}
         }
     }
     Some(p)

@@ -388,6 +388,12 @@ impl Item {
                 if !step_ids.insert(s.id.clone()) {
                     c.problems.push(format!("{at}: the id is used twice"));
                 }
+                // `_…` names pages the engine adds itself (`_materials`).
+                if !valid_id(&s.id) || s.id.starts_with('_') {
+                    c.problems.push(format!(
+                        "{at}: ids are lower case letters, digits and `_`, not starting with `_`"
+                    ));
+                }
                 if let Some(m) = &s.module
                     && !c.modules.contains(m)
                 {

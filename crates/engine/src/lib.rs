@@ -6,6 +6,7 @@
 pub mod case;
 pub mod condition;
 pub mod item;
+pub mod materials;
 pub mod prefill;
 pub mod rules;
 pub mod spec;

@@ -60,6 +60,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "cases",
         sql: include_str!("../migrations/0009_cases.sql"),
     },
+    Migration {
+        version: 10,
+        name: "case_materials",
+        sql: include_str!("../migrations/0010_case_materials.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

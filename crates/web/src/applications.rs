@@ -2,18 +2,19 @@
 //! the form step by step (上一步 / 暂存 / 下一步 / 提交), 我的办件 and the case with its
 //! progress. No handler here knows a particular item.
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use tongban_cases::materials::{self, Target};
 use tongban_cases::{self as cases, CaseError};
 use tongban_domain::Timestamp;
 use tongban_engine::case::{CaseState, Event};
 use tongban_engine::validate::check_fields;
 use tongban_engine::{Item, Problem};
-use tongban_store::cases::CaseFilter;
+use tongban_store::cases::{CaseFilter, MaterialRow};
 
 use crate::applicant::CurrentApplicant;
 use crate::case_form::{self, FormView};
@@ -30,7 +31,19 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(detail))
         .route("/cases/{id}/edit", get(edit).post(save))
         .route("/cases/{id}/delete", post(delete))
+        .route(
+            "/cases/{id}/materials",
+            // Room for the largest material (10 MB by default) plus the form around it; the
+            // handler holds each file to its material's own limit.
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/cases/{id}/materials/{file}", get(download))
+        .route("/cases/{id}/materials/{file}/delete", post(remove_file))
 }
+
+/// The page after the item's own steps, where materials are uploaded (seed 004's 申请材料).
+pub const MATERIALS_STEP: &str = "_materials";
+const UPLOAD_LIMIT: usize = 12 * 1024 * 1024;
 
 fn item_of<'a>(state: &'a AppState, id: &str) -> Result<&'a Item, WebError> {
     state.items.get(id).ok_or(WebError::NotFound)
@@ -171,6 +184,9 @@ struct FormPage<'a> {
     item: &'a Item,
     case_id: &'a str,
     form: FormView,
+    /// On the materials page: each material with its files.
+    materials: Option<Vec<MaterialView>>,
+    extras: Vec<FileView>,
     errors: Vec<String>,
     saved: bool,
     days_left: Option<i64>,
@@ -186,23 +202,126 @@ struct EditQuery {
 struct FormPageArgs<'a> {
     item: &'a Item,
     case: &'a cases::Case,
+    attached: &'a [MaterialRow],
     data: &'a tongban_engine::FormData,
     step: Option<&'a str>,
     problems: &'a [Problem],
     saved: bool,
 }
 
+struct FileView {
+    id: String,
+    file_name: String,
+    size: String,
+}
+
+struct MaterialView {
+    id: String,
+    name: String,
+    required: bool,
+    multiple: bool,
+    types: String,
+    help: Option<String>,
+    files: Vec<FileView>,
+    error: Option<String>,
+}
+
+fn size_label(bytes: i64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+    } else {
+        format!("{} KB", (bytes + 1023) / 1024)
+    }
+}
+
+fn file_view(m: &MaterialRow) -> FileView {
+    FileView {
+        id: m.id.clone(),
+        file_name: m.file_name.clone(),
+        size: size_label(m.size),
+    }
+}
+
+/// The materials page's content: the shown materials with their files, and the extras.
+fn materials_view(
+    item: &Item,
+    data: &tongban_engine::FormData,
+    attached: &[MaterialRow],
+    problems: &[Problem],
+) -> (Vec<MaterialView>, Vec<FileView>) {
+    let effective = tongban_engine::validate::shown(item, data).effective;
+    let views = item
+        .materials
+        .iter()
+        .filter(|m| m.show_if.as_ref().is_none_or(|c| c.holds(&effective)))
+        .map(|m| MaterialView {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            required: m.required,
+            multiple: m.multiple,
+            types: m.types.join("、"),
+            help: m.help.clone(),
+            files: attached
+                .iter()
+                .filter(|a| a.material_id == m.id)
+                .map(file_view)
+                .collect(),
+            error: problems
+                .iter()
+                .find(|p| p.field == format!("material:{}", m.id))
+                .map(|p| p.message.clone()),
+        })
+        .collect();
+    let extras = attached
+        .iter()
+        .filter(|a| a.material_id == materials::EXTRA)
+        .map(|a| FileView {
+            file_name: format!("{}：{}", a.name, a.file_name),
+            ..file_view(a)
+        })
+        .collect();
+    (views, extras)
+}
+
 fn form_page(a: FormPageArgs<'_>, csrf: &str) -> Result<Response, WebError> {
     let active: Vec<_> = a.item.active_steps(a.data).collect();
-    let step = a
-        .step
-        .and_then(|id| active.iter().find(|s| s.id == id))
-        .or(active.first())
-        .ok_or(WebError::NotFound)?;
+    let on_materials = a.step == Some(MATERIALS_STEP) && !a.item.materials.is_empty();
+    let step = match a.step.and_then(|id| active.iter().find(|s| s.id == id)) {
+        Some(step) => step,
+        None if on_materials => active.last().ok_or(WebError::NotFound)?,
+        None => active.first().ok_or(WebError::NotFound)?,
+    };
+    let mut form = case_form::view(a.item, a.data, step, a.problems);
+    let (materials, extras) = if on_materials {
+        let (m, e) = materials_view(a.item, a.data, a.attached, a.problems);
+        (Some(m), e)
+    } else {
+        (None, vec![])
+    };
+    if !a.item.materials.is_empty() {
+        for link in &mut form.steps {
+            link.current &= !on_materials;
+        }
+        form.steps.push(case_form::StepLink {
+            title: "申请材料".into(),
+            current: on_materials,
+        });
+        if on_materials {
+            form.previous = active.last().map(|s| s.id.clone());
+            form.next = None;
+            form.step_id = MATERIALS_STEP.into();
+            form.sections.clear();
+            form.help = None;
+        } else if form.next.is_none() {
+            form.next = Some(MATERIALS_STEP.into());
+        }
+    }
     let page = FormPage {
         item: a.item,
         case_id: &a.case.id,
-        form: case_form::view(a.item, a.data, step, a.problems),
+        materials,
+        extras,
+        form,
         errors: a.problems.iter().map(|p| p.message.clone()).collect(),
         saved: a.saved,
         days_left: a.case.days_left(Timestamp::now()),
@@ -230,10 +349,12 @@ async fn edit(
         return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
     }
     let step = q.step.as_deref().or(case.projection.step.as_deref());
+    let attached = materials::list(&state.store, &who.applicant, &id).await?;
     form_page(
         FormPageArgs {
             item,
             case: &case,
+            attached: &attached,
             data: &case.projection.data,
             step,
             problems: &[],
@@ -253,6 +374,7 @@ async fn save(
     let case = cases::open(&state.store, &who.applicant, &id).await?;
     let item = item_of(&state, &case.item_id)?;
     who.may_apply(item)?;
+    let attached = materials::list(&state.store, &who.applicant, &id).await?;
     let posted = case_form::read(pairs);
     let data = case_form::merge(item, &case.projection.data, &posted);
     let page = |step: Option<&str>, problems: &[Problem]| {
@@ -260,6 +382,7 @@ async fn save(
             FormPageArgs {
                 item,
                 case: &case,
+                attached: &attached,
                 data: &data,
                 step,
                 problems,
@@ -268,12 +391,21 @@ async fn save(
             &csrf,
         )
     };
-    let active: Vec<String> = item.active_steps(&data).map(|s| s.id.clone()).collect();
-    let at = active.iter().position(|s| *s == posted.step);
+    // The pages in order: the item's active steps, then 申请材料 if it has materials.
+    let mut pages: Vec<String> = item.active_steps(&data).map(|s| s.id.clone()).collect();
+    if !item.materials.is_empty() {
+        pages.push(MATERIALS_STEP.into());
+    }
+    let step_now = if pages.contains(&posted.step) {
+        posted.step.clone()
+    } else {
+        pages.first().cloned().unwrap_or_default()
+    };
+    let at = pages.iter().position(|s| *s == step_now);
     let (to, check_step) = match posted.action.as_str() {
-        "next" => (at.and_then(|i| active.get(i + 1)).cloned(), true),
+        "next" => (at.and_then(|i| pages.get(i + 1)).cloned(), true),
         "previous" => (
-            at.and_then(|i| i.checked_sub(1)).map(|i| active[i].clone()),
+            at.and_then(|i| i.checked_sub(1)).map(|i| pages[i].clone()),
             false,
         ),
         "submit" => {
@@ -281,23 +413,23 @@ async fn save(
                 Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?submitted=1")).into_response()),
                 Err(CaseError::Invalid(problems)) => {
                     // Keep what was typed, and show the first page with a problem.
-                    cases::save(&state.store, item, &who.applicant, &id, &data, &posted.step)
-                        .await?;
+                    cases::save(&state.store, item, &who.applicant, &id, &data, &step_now).await?;
                     let first = item
                         .fields()
                         .find(|(_, _, f)| problems.iter().any(|p| p.field == f.id))
-                        .map(|(s, _, _)| s.id.as_str());
-                    page(first.or(Some(posted.step.as_str())), &problems)
+                        .map(|(s, _, _)| s.id.as_str())
+                        .or_else(|| {
+                            problems
+                                .iter()
+                                .any(|p| p.field.starts_with("material:"))
+                                .then_some(MATERIALS_STEP)
+                        });
+                    page(first.or(Some(step_now.as_str())), &problems)
                 }
                 Err(e) => Err(e.into()),
             };
         }
         _ => (None, false),
-    };
-    let step_now = if active.contains(&posted.step) {
-        posted.step.clone()
-    } else {
-        active.first().cloned().unwrap_or_default()
     };
     cases::save(&state.store, item, &who.applicant, &id, &data, &step_now).await?;
     if check_step {
@@ -311,6 +443,119 @@ async fn save(
         None => format!("/cases/{id}/edit?step={step_now}&saved=1"),
     };
     Ok(Redirect::to(&target).into_response())
+}
+
+/// Reads the upload form: which material (or `extra` with a name) and the file.
+async fn read_upload(
+    mut multipart: Multipart,
+) -> Result<(String, String, String, bytes::Bytes), WebError> {
+    let bad = |_| WebError::Invalid("上传未完成，请重新选择文件。".into());
+    let (mut material, mut name, mut file_name, mut bytes) = (
+        String::new(),
+        String::new(),
+        String::new(),
+        bytes::Bytes::new(),
+    );
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                file_name = field.file_name().unwrap_or_default().to_string();
+                bytes = field.bytes().await.map_err(bad)?;
+            }
+            "material" => material = field.text().await.map_err(bad)?,
+            "name" => name = field.text().await.map_err(bad)?,
+            _ => {}
+        }
+    }
+    Ok((material, name, file_name, bytes))
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+    CsrfToken(csrf): CsrfToken,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    who.may_apply(item)?;
+    let (material, name, file_name, bytes) = read_upload(multipart).await?;
+    let target = if material == materials::EXTRA {
+        Target::Extra { name: &name }
+    } else {
+        Target::Material(&material)
+    };
+    let attached = materials::attach(
+        &state.store,
+        &state.files,
+        item,
+        &who.applicant,
+        &id,
+        target,
+        &file_name,
+        bytes,
+    )
+    .await;
+    match attached {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/cases/{id}/edit?step={MATERIALS_STEP}")).into_response())
+        }
+        Err(CaseError::Invalid(problems)) => {
+            let attached = materials::list(&state.store, &who.applicant, &id).await?;
+            form_page(
+                FormPageArgs {
+                    item,
+                    case: &case,
+                    attached: &attached,
+                    data: &case.projection.data,
+                    step: Some(MATERIALS_STEP),
+                    problems: &problems,
+                    saved: false,
+                },
+                &csrf,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn download(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let (row, kind, bytes) =
+        materials::download(&state.store, &state.files, &who.applicant, &id, &file).await?;
+    // RFC 6266: a plain fallback name and the UTF-8 one.
+    let encoded: String = row
+        .file_name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let disposition = format!("attachment; filename=\"file\"; filename*=UTF-8''{encoded}");
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn remove_file(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, file)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    materials::remove(&state.store, item, &who.applicant, &id, &file).await?;
+    Ok(Redirect::to(&format!("/cases/{id}/edit?step={MATERIALS_STEP}")).into_response())
 }
 
 async fn delete(

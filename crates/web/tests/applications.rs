@@ -186,17 +186,106 @@ store_test!(
             )
             .await;
         assert!(bad.body.contains("应为“类别-序号-代码”，如 900-041-49"));
-        b.post_form(
-            &edit,
-            "_step=waste&_action=next&_modules=1&_module=waste&f.waste_code=900-041-49",
-        )
-        .await;
-        let submitted = b
+        let next = b
             .post_form(
                 &edit,
-                "_step=other&_action=submit&_modules=1&_module=waste&f.remark=%E6%97%A0",
+                "_step=waste&_action=next&_modules=1&_module=waste&f.waste_code=900-041-49",
             )
             .await;
+        assert_eq!(location(&next), format!("{edit}?step=other"));
+
+        // 其他相关 ≫ 申请材料: submitting without the required report names it.
+        let to_materials = b
+            .post_form(
+                &edit,
+                "_step=other&_action=next&_modules=1&_module=waste&f.remark=%E6%97%A0",
+            )
+            .await;
+        assert_eq!(location(&to_materials), format!("{edit}?step=_materials"));
+        let page = b.get(&location(&to_materials)).await;
+        assert!(
+            page.body.contains("贮存设施检测报告") && page.body.contains("应急预案"),
+            "应急预案 shows: 有贮存设施"
+        );
+        assert!(
+            page.body
+                .contains("aria-current=\"step\"><span>4</span> 申请材料")
+        );
+        let refused = b.post_form(&edit, "_step=_materials&_action=submit").await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.body.contains("贮存设施检测报告：请上传"));
+
+        // Uploads are judged by content and size (acceptance 3 of issue 4).
+        let uploads = format!("/cases/{id}/materials");
+        let exe = b"MZ\x90\x00\x03\x00 This program cannot be run in DOS mode.";
+        let page = post_multipart(
+            &mut b,
+            &uploads,
+            &[("material", "report")],
+            ("file", "检测报告.pdf", exe),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.body
+                .contains("贮存设施检测报告：文件内容为可执行程序，不能上传"),
+            "{}",
+            page.body
+        );
+        let mut big = b"%PDF-1.7\n".to_vec();
+        big.resize(10 * 1024 * 1024 + 1, b' ');
+        let page = post_multipart(
+            &mut b,
+            &uploads,
+            &[("material", "report")],
+            ("file", "大.pdf", &big),
+        )
+        .await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.body.contains("贮存设施检测报告：文件大小不能超过10MB"));
+        big.pop();
+        let ok = post_multipart(
+            &mut b,
+            &uploads,
+            &[("material", "report")],
+            ("file", "检测报告.pdf", &big),
+        )
+        .await;
+        assert_eq!(
+            location(&ok),
+            format!("{edit}?step=_materials"),
+            "exactly 10 MB is taken"
+        );
+        let extra = post_multipart(
+            &mut b,
+            &uploads,
+            &[("material", "extra"), ("name", "委托书")],
+            ("file", "委托书.jpg", b"\xFF\xD8\xFF\xE0 jfif"),
+        )
+        .await;
+        assert_eq!(extra.status, StatusCode::SEE_OTHER);
+        let page = b.get(&format!("{edit}?step=_materials")).await;
+        assert!(page.body.contains("检测报告.pdf") && page.body.contains("委托书：委托书.jpg"));
+        let file_id = page
+            .body
+            .split(&format!("/cases/{id}/materials/"))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        let download = b.get(&format!("/cases/{id}/materials/{file_id}")).await;
+        assert_eq!(download.status, StatusCode::OK);
+        assert_eq!(download.bytes.len(), 10 * 1024 * 1024);
+        assert!(
+            download.headers[axum::http::header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .contains("UTF-8''")
+        );
+
+        let submitted = b.post_form(&edit, "_step=_materials&_action=submit").await;
         assert_eq!(
             submitted.status,
             StatusCode::SEE_OTHER,

@@ -203,15 +203,41 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .unwrap();
     assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some("12.5"));
 
-    // On to 其他相关 and submit.
-    c.find(Locator::Css("button[value=next]"))
+    // On to 其他相关, then 申请材料: the file chooser, the upload, and submission.
+    for _ in 0..2 {
+        c.find(Locator::Css("button[value=next]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    c.wait()
+        .for_element(Locator::Css("#material-report input[type=file]"))
+        .await
+        .unwrap();
+    let report = dir.path().join("检测报告.pdf");
+    std::fs::write(&report, b"%PDF-1.7\n% a test report\n").unwrap();
+    c.find(Locator::Css("#material-report input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(report.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("#material-report button"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.wait()
-        .for_element(Locator::Css("button[value=submit]"))
+    let listed = c
+        .wait()
+        .for_element(Locator::Css("#material-report .file a"))
+        .await
+        .unwrap();
+    assert_eq!(listed.text().await.unwrap(), "检测报告.pdf");
+    screenshot(&c, "case-materials.png").await;
+    c.find(Locator::Css("button[value=submit]"))
         .await
         .unwrap()
         .click()

@@ -31,6 +31,17 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
     ("GET", "/cases/{id}/edit", Intruder::OtherEnterprise),
     ("POST", "/cases/{id}/edit", Intruder::OtherEnterprise),
     ("POST", "/cases/{id}/delete", Intruder::OtherEnterprise),
+    ("POST", "/cases/{id}/materials", Intruder::OtherEnterprise),
+    (
+        "GET",
+        "/cases/{id}/materials/{file}",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/materials/{file}/delete",
+        Intruder::OtherEnterprise,
+    ),
     ("GET", "/items/{item}", Intruder::ServiceOfOtherEnterprise),
     (
         "GET",
@@ -118,7 +129,7 @@ store_test!(
         let (mut b, _, _) = enterprise(&state, &app, &mut city, "91310112MA1GB2Y75L").await;
 
         // A's application (a submitted case and a draft), with a phone number only A typed.
-        let (a_case, a_draft) = a_cases(&mut a).await;
+        let (a_case, a_draft, a_file) = a_cases(&mut a).await;
 
         for (method, pattern, intruder) in ID_ROUTES {
             let id = if pattern.starts_with("/cases/") {
@@ -129,6 +140,7 @@ store_test!(
             let path = pattern
                 .replace("{id}", id)
                 .replace("{serial}", &a_serial)
+                .replace("{file}", &a_file)
                 .replace("{item}", "test-filing");
             let browser = match intruder {
                 Intruder::OtherEnterprise | Intruder::ServiceOfOtherEnterprise => &mut b,
@@ -136,6 +148,16 @@ store_test!(
             };
             let page = match *method {
                 "GET" => browser.get(&path).await,
+                // An upload route gets a real upload.
+                "POST" if path.ends_with("/materials") => {
+                    post_multipart(
+                        browser,
+                        &path,
+                        &[("material", "extra"), ("name", "intruder")],
+                        ("file", "x.pdf", b"%PDF-1.7 intruder"),
+                    )
+                    .await
+                }
                 "POST" => {
                     browser
                         .post_form(
@@ -169,6 +191,13 @@ store_test!(
         let draft = a.get(&format!("/cases/{a_draft}/edit?step=basic")).await;
         assert_eq!(draft.status, StatusCode::OK);
         assert!(draft.body.contains("13800000000") && !draft.body.contains("intruder"));
+        let files = a
+            .get(&format!("/cases/{a_draft}/edit?step=_materials"))
+            .await;
+        assert!(
+            files.body.contains(&a_file) && !files.body.contains("intruder"),
+            "A's file is still there, and only A's"
+        );
 
         // Nothing changed: A's second certificate is still unregistered and not revoked.
         let certs = tongban_store::certificates::by_serial(&db.store, &a_serial)
@@ -184,8 +213,9 @@ store_test!(
 );
 
 /// A submits one application of the test item and leaves a second as a draft, both carrying the
-/// phone number the intruders must never see. Returns (submitted case number, draft id).
-async fn a_cases(a: &mut Browser) -> (String, String) {
+/// phone number the intruders must never see, and a file on the draft. Returns (submitted case
+/// number, draft id, file id).
+async fn a_cases(a: &mut Browser) -> (String, String, String) {
     let mut ids = vec![];
     for _ in 0..2 {
         let notice = a.get("/items/test-filing/apply").await;
@@ -216,6 +246,28 @@ async fn a_cases(a: &mut Browser) -> (String, String) {
         .await;
         ids.push(id);
     }
+    for id in &ids {
+        let uploaded = post_multipart(
+            a,
+            &format!("/cases/{id}/materials"),
+            &[("material", "report")],
+            ("file", "13800000000.pdf", b"%PDF-1.7 13800000000"),
+        )
+        .await;
+        assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
+    }
+    let page = a
+        .get(&format!("/cases/{}/edit?step=_materials", ids[1]))
+        .await;
+    let file = page
+        .body
+        .split(&format!("/cases/{}/materials/", ids[1]))
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let submitted = a
         .post_form(
             &format!("/cases/{}/edit", ids[0]),
@@ -238,5 +290,5 @@ async fn a_cases(a: &mut Browser) -> (String, String) {
         .next()
         .unwrap()
         .to_string();
-    (number, ids.remove(1))
+    (number, ids.remove(1), file)
 }

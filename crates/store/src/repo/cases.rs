@@ -249,3 +249,79 @@ pub async fn purge_expired_drafts(tx: &mut Tx, now: Timestamp) -> Result<u64, St
             .rows_affected()
     }))
 }
+
+/// A file attached to a case.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MaterialRow {
+    pub id: String,
+    pub case_id: String,
+    pub material_id: String,
+    pub name: String,
+    pub file_name: String,
+    pub file_kind: String,
+    pub size: i64,
+    pub digest: String,
+    pub uploaded_at: i64,
+}
+
+pub async fn insert_material(tx: &mut Tx, m: &MaterialRow) -> Result<(), StoreError> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO case_materials (id, case_id, material_id, name, file_name, file_kind, size, digest, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&m.id)
+        .bind(&m.case_id)
+        .bind(&m.material_id)
+        .bind(&m.name)
+        .bind(&m.file_name)
+        .bind(&m.file_kind)
+        .bind(m.size)
+        .bind(&m.digest)
+        .bind(m.uploaded_at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// The case's files, oldest first.
+pub async fn materials(store: &Store, case_id: &str) -> Result<Vec<MaterialRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT id, case_id, material_id, name, file_name, file_kind, size, digest, uploaded_at \
+         FROM case_materials WHERE case_id = $1 ORDER BY uploaded_at, id"
+    )
+    .bind(case_id)
+    .fetch_all(e)
+    .await?))
+}
+
+/// Removes file `id` of case `case_id`; false if the case has no such file.
+pub async fn remove_material(tx: &mut Tx, case_id: &str, id: &str) -> Result<bool, StoreError> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM case_materials WHERE case_id = $1 AND id = $2")
+            .bind(case_id)
+            .bind(id)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Removes every file of material `material_id` of case `case_id` (before a replacement).
+pub async fn remove_material_files(
+    tx: &mut Tx,
+    case_id: &str,
+    material_id: &str,
+) -> Result<u64, StoreError> {
+    Ok(on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM case_materials WHERE case_id = $1 AND material_id = $2")
+            .bind(case_id)
+            .bind(material_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+    }))
+}

@@ -274,16 +274,17 @@ pub fn jpeg(size: usize) -> Vec<u8> {
 }
 
 /// Posts the activation form as multipart, the token in the query string as the page does.
-pub async fn submit_activation(browser: &mut Browser, phone: &str, scan: &[u8]) -> Page {
+/// Posts a multipart form to `path` (CSRF token in the query, as our upload forms do): text
+/// `fields`, then `file` as (field name, file name, content).
+pub async fn post_multipart(
+    browser: &mut Browser,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &str, &[u8]),
+) -> Page {
     let boundary = "----tongban-test";
     let mut body = Vec::new();
-    for (name, value) in [
-        ("legal_representative", "王珺"),
-        ("registration_number", "310115000123456"),
-        ("contact", "李静"),
-        ("contact_phone", phone),
-        ("media_number", "YZT-2026-000981"),
-    ] {
+    for (name, value) in fields {
         body.extend(
             format!(
                 "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
@@ -291,11 +292,16 @@ pub async fn submit_activation(browser: &mut Browser, phone: &str, scan: &[u8]) 
             .as_bytes(),
         );
     }
-    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"scan\"; filename=\"申请表.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n").as_bytes());
-    body.extend(scan);
+    let (field, file_name, content) = file;
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes());
+    body.extend(content);
     body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    if !browser.cookies.contains_key("tongban_csrf") {
+        browser.get("/").await;
+    }
     let token = browser.cookies["tongban_csrf"].clone();
-    let req = Request::post(format!("/enterprise/activation?_csrf={token}"))
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let req = Request::post(format!("{path}{sep}_csrf={token}"))
         .header(
             header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),
@@ -303,6 +309,23 @@ pub async fn submit_activation(browser: &mut Browser, phone: &str, scan: &[u8]) 
         .body(Body::from(body))
         .unwrap();
     browser.send(req).await
+}
+
+pub async fn submit_activation(browser: &mut Browser, phone: &str, scan: &[u8]) -> Page {
+    let fields = [
+        ("legal_representative", "王珺"),
+        ("registration_number", "310115000123456"),
+        ("contact", "李静"),
+        ("contact_phone", phone),
+        ("media_number", "YZT-2026-000981"),
+    ];
+    post_multipart(
+        browser,
+        "/enterprise/activation",
+        &fields,
+        ("scan", "申请表.jpg", scan),
+    )
+    .await
 }
 
 pub fn activation_id(page: &Page) -> String {
