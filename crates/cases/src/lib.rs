@@ -4,6 +4,7 @@
 //! (applicant, case): another applicant's case does not exist for them.
 #![forbid(unsafe_code)]
 
+pub mod ledgers;
 pub mod materials;
 
 use std::time::Duration;
@@ -324,6 +325,7 @@ pub async fn submit(
     let mut problems = validate(item, data);
     let attached = repo::materials(store, id).await?;
     problems.extend(materials::missing(item, data, &attached));
+    problems.extend(ledgers::short(store, item, id, data).await?);
     if !problems.is_empty() {
         return Err(CaseError::Invalid(problems));
     }

@@ -54,9 +54,15 @@ pub enum EventBody {
         from: Option<String>,
     },
     /// 暂存: what is filled in so far, and the page the applicant was on.
-    Saved { data: FormData, step: String },
+    Saved {
+        data: FormData,
+        step: String,
+    },
     /// 提交: the final data and the number the case is known by from now on.
-    Submitted { data: FormData, number: String },
+    Submitted {
+        data: FormData,
+        number: String,
+    },
     /// A file attached to material `material` (a spec id, or `extra`) under `name`.
     MaterialAttached {
         material: String,
@@ -65,7 +71,25 @@ pub enum EventBody {
         digest: String,
     },
     /// A file taken off again.
-    MaterialRemoved { material: String, file_name: String },
+    MaterialRemoved {
+        material: String,
+        file_name: String,
+    },
+    /// 台账导入: the ledger's rows replaced by `rows` rows from the file with SM3 `digest`.
+    LedgerImported {
+        ledger: String,
+        rows: usize,
+        digest: String,
+    },
+    /// A ledger row typed in, or deleted.
+    LedgerRowAdded {
+        ledger: String,
+        row: i64,
+    },
+    LedgerRowRemoved {
+        ledger: String,
+        row: i64,
+    },
 }
 
 impl EventBody {
@@ -76,6 +100,9 @@ impl EventBody {
             Self::Submitted { .. } => "submitted",
             Self::MaterialAttached { .. } => "material_attached",
             Self::MaterialRemoved { .. } => "material_removed",
+            Self::LedgerImported { .. } => "ledger_imported",
+            Self::LedgerRowAdded { .. } => "ledger_row_added",
+            Self::LedgerRowRemoved { .. } => "ledger_row_removed",
         }
     }
 
@@ -87,6 +114,9 @@ impl EventBody {
             Self::Submitted { .. } => "提交申请",
             Self::MaterialAttached { .. } => "上传材料",
             Self::MaterialRemoved { .. } => "删除材料",
+            Self::LedgerImported { .. } => "导入台账",
+            Self::LedgerRowAdded { .. } => "填写台账",
+            Self::LedgerRowRemoved { .. } => "删除台账行",
         }
     }
 }
@@ -214,8 +244,12 @@ pub fn project(events: &[Event]) -> Option<Projection> {
                 p.state = CaseState::Submitted;
                 p.submitted_at = Some(e.at);
             }
-            // Files are listed from their own table; the event is their record.
-            EventBody::MaterialAttached { .. } | EventBody::MaterialRemoved { .. } => {}
+            // Files and ledger rows are kept in their own tables; the events are their record.
+            EventBody::MaterialAttached { .. }
+            | EventBody::MaterialRemoved { .. }
+            | EventBody::LedgerImported { .. }
+            | EventBody::LedgerRowAdded { .. }
+            | EventBody::LedgerRowRemoved { .. } => {}
         }
     }
     Some(p)

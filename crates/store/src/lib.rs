@@ -26,5 +26,5 @@ pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
 pub use repo::{
     activations, audit, cases, certificates, challenges, enterprises, external_accounts,
-    individuals, jobs, officer_certificates, officers, rate_limits, sessions,
+    individuals, jobs, ledgers, officer_certificates, officers, rate_limits, sessions,
 };

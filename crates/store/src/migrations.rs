@@ -65,6 +65,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "case_materials",
         sql: include_str!("../migrations/0010_case_materials.sql"),
     },
+    Migration {
+        version: 11,
+        name: "case_ledgers",
+        sql: include_str!("../migrations/0011_case_ledgers.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

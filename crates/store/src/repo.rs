@@ -9,6 +9,7 @@ pub mod enterprises;
 pub mod external_accounts;
 pub mod individuals;
 pub mod jobs;
+pub mod ledgers;
 pub mod officer_certificates;
 pub mod officers;
 pub mod rate_limits;

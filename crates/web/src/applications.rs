@@ -8,6 +8,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use tongban_cases::ledgers::LedgerPage;
 use tongban_cases::materials::{self, Target};
 use tongban_cases::{self as cases, CaseError};
 use tongban_domain::Timestamp;
@@ -39,6 +42,20 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cases/{id}/materials/{file}", get(download))
         .route("/cases/{id}/materials/{file}/delete", post(remove_file))
+        .route(
+            "/items/{item}/ledgers/{ledger}/template",
+            get(ledger_template),
+        )
+        .route(
+            "/cases/{id}/ledgers/{ledger}/import",
+            post(ledger_import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route("/cases/{id}/ledgers/{ledger}/export", get(ledger_export))
+        .route("/cases/{id}/ledgers/{ledger}/rows", post(ledger_add_row))
+        .route(
+            "/cases/{id}/ledgers/{ledger}/rows/{row}/delete",
+            post(ledger_delete_row),
+        )
 }
 
 /// The page after the item's own steps, where materials are uploaded (seed 004's 申请材料).
@@ -197,12 +214,54 @@ struct FormPage<'a> {
 struct EditQuery {
     step: Option<String>,
     saved: Option<String>,
+    /// `page.<ledger>=N`: which page of a ledger to show.
+    ledger_pages: BTreeMap<String, i64>,
+}
+
+impl EditQuery {
+    fn read(pairs: Vec<(String, String)>) -> Self {
+        let mut q = EditQuery {
+            step: None,
+            saved: None,
+            ledger_pages: BTreeMap::new(),
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "step" => q.step = Some(v),
+                "saved" => q.saved = Some(v),
+                _ => {
+                    if let (Some(ledger), Ok(n)) = (k.strip_prefix("page."), v.parse()) {
+                        q.ledger_pages.insert(ledger.to_string(), n);
+                    }
+                }
+            }
+        }
+        q
+    }
+}
+
+/// A page of each of the item's ledgers (the first, unless another is asked for).
+async fn load_ledgers(
+    state: &AppState,
+    who: &CurrentApplicant,
+    id: &str,
+    item: &Item,
+    wanted: &BTreeMap<String, i64>,
+) -> Result<BTreeMap<String, LedgerPage>, WebError> {
+    let mut pages = BTreeMap::new();
+    for (_, _, l) in item.ledgers() {
+        let page = wanted.get(&l.id).copied().unwrap_or(1);
+        let p = cases::ledgers::page(&state.store, &who.applicant, id, &l.id, page).await?;
+        pages.insert(l.id.clone(), p);
+    }
+    Ok(pages)
 }
 
 struct FormPageArgs<'a> {
     item: &'a Item,
     case: &'a cases::Case,
     attached: &'a [MaterialRow],
+    ledgers: &'a BTreeMap<String, LedgerPage>,
     data: &'a tongban_engine::FormData,
     step: Option<&'a str>,
     problems: &'a [Problem],
@@ -291,7 +350,7 @@ fn form_page(a: FormPageArgs<'_>, csrf: &str) -> Result<Response, WebError> {
         None if on_materials => active.last().ok_or(WebError::NotFound)?,
         None => active.first().ok_or(WebError::NotFound)?,
     };
-    let mut form = case_form::view(a.item, a.data, step, a.problems);
+    let mut form = case_form::view(a.item, a.data, step, a.problems, a.ledgers);
     let (materials, extras) = if on_materials {
         let (m, e) = materials_view(a.item, a.data, a.attached, a.problems);
         (Some(m), e)
@@ -339,9 +398,10 @@ async fn edit(
     State(state): State<AppState>,
     who: CurrentApplicant,
     Path(id): Path<String>,
-    Query(q): Query<EditQuery>,
+    Query(q): Query<Vec<(String, String)>>,
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Response, WebError> {
+    let q = EditQuery::read(q);
     let case = cases::open(&state.store, &who.applicant, &id).await?;
     let item = item_of(&state, &case.item_id)?;
     who.may_apply(item)?;
@@ -350,11 +410,13 @@ async fn edit(
     }
     let step = q.step.as_deref().or(case.projection.step.as_deref());
     let attached = materials::list(&state.store, &who.applicant, &id).await?;
+    let ledgers = load_ledgers(&state, &who, &id, item, &q.ledger_pages).await?;
     form_page(
         FormPageArgs {
             item,
             case: &case,
             attached: &attached,
+            ledgers: &ledgers,
             data: &case.projection.data,
             step,
             problems: &[],
@@ -375,6 +437,7 @@ async fn save(
     let item = item_of(&state, &case.item_id)?;
     who.may_apply(item)?;
     let attached = materials::list(&state.store, &who.applicant, &id).await?;
+    let ledgers = load_ledgers(&state, &who, &id, item, &BTreeMap::new()).await?;
     let posted = case_form::read(pairs);
     let data = case_form::merge(item, &case.projection.data, &posted);
     let page = |step: Option<&str>, problems: &[Problem]| {
@@ -383,6 +446,7 @@ async fn save(
                 item,
                 case: &case,
                 attached: &attached,
+                ledgers: &ledgers,
                 data: &data,
                 step,
                 problems,
@@ -503,11 +567,13 @@ async fn upload(
         }
         Err(CaseError::Invalid(problems)) => {
             let attached = materials::list(&state.store, &who.applicant, &id).await?;
+            let ledgers = load_ledgers(&state, &who, &id, item, &BTreeMap::new()).await?;
             form_page(
                 FormPageArgs {
                     item,
                     case: &case,
                     attached: &attached,
+                    ledgers: &ledgers,
                     data: &case.projection.data,
                     step: Some(MATERIALS_STEP),
                     problems: &problems,
@@ -527,20 +593,10 @@ async fn download(
 ) -> Result<Response, WebError> {
     let (row, kind, bytes) =
         materials::download(&state.store, &state.files, &who.applicant, &id, &file).await?;
-    // RFC 6266: a plain fallback name and the UTF-8 one.
-    let encoded: String = row
-        .file_name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    let disposition = format!("attachment; filename=\"file\"; filename*=UTF-8''{encoded}");
     Ok((
         [
             (header::CONTENT_TYPE, kind.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_DISPOSITION, attachment(&row.file_name)),
         ],
         bytes,
     )
@@ -565,6 +621,171 @@ async fn delete(
 ) -> Result<Response, WebError> {
     cases::delete_draft(&state.store, &who.applicant, &id).await?;
     Ok(Redirect::to("/cases?deleted=1").into_response())
+}
+
+// ── Ledgers ───────────────────────────────────────────────────────────────
+
+/// `Content-Disposition` for a download named for a person: a plain fallback and the UTF-8
+/// name (RFC 6266).
+fn attachment(name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}")
+}
+
+fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, attachment(name)),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// 模板下载: public, like the guide it is linked from.
+async fn ledger_template(
+    State(state): State<AppState>,
+    Path((item, ledger)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let ledger = item_of(&state, &item)?
+        .ledger(&ledger)
+        .ok_or(WebError::NotFound)?;
+    let bytes = tongban_sheets::template(ledger).map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(xlsx_download(&format!("{}模板.xlsx", ledger.title), bytes))
+}
+
+/// The step that holds `ledger`, to come back to after a change.
+fn ledger_step(item: &Item, ledger: &str) -> String {
+    item.ledgers()
+        .find(|(_, _, l)| l.id == ledger)
+        .map(|(s, _, _)| s.id.clone())
+        .unwrap_or_default()
+}
+
+/// Shows the ledger's page again with `problems` beside the ledger.
+async fn ledger_problems(
+    state: &AppState,
+    who: &CurrentApplicant,
+    case: &cases::Case,
+    item: &Item,
+    ledger: &str,
+    problems: &[Problem],
+    csrf: &str,
+) -> Result<Response, WebError> {
+    let attached = materials::list(&state.store, &who.applicant, &case.id).await?;
+    let ledgers = load_ledgers(state, who, &case.id, item, &BTreeMap::new()).await?;
+    let step = ledger_step(item, ledger);
+    form_page(
+        FormPageArgs {
+            item,
+            case,
+            attached: &attached,
+            ledgers: &ledgers,
+            data: &case.projection.data,
+            step: Some(&step),
+            problems,
+            saved: false,
+        },
+        csrf,
+    )
+}
+
+async fn ledger_import(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, ledger)): Path<(String, String)>,
+    CsrfToken(csrf): CsrfToken,
+    multipart: Multipart,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    who.may_apply(item)?;
+    let (_, _, _, bytes) = read_upload(multipart).await?;
+    match cases::ledgers::import(&state.store, item, &who.applicant, &id, &ledger, &bytes).await {
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/cases/{id}/edit?step={}&saved=1",
+            ledger_step(item, &ledger)
+        ))
+        .into_response()),
+        Err(CaseError::Invalid(mut problems)) => {
+            // A sheet full of mistakes: the first ones, and how many there are.
+            let total = problems.len();
+            if total > 50 {
+                problems.truncate(50);
+                problems.push(Problem {
+                    field: format!("ledger:{ledger}"),
+                    message: format!("……共{total}处错误，未导入任何数据"),
+                });
+            }
+            ledger_problems(&state, &who, &case, item, &ledger, &problems, &csrf).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn ledger_export(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, ledger)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    let bytes = cases::ledgers::export(&state.store, item, &who.applicant, &id, &ledger).await?;
+    let title = item.ledger(&ledger).map_or("台账", |l| l.title.as_str());
+    Ok(xlsx_download(&format!("{title}.xlsx"), bytes))
+}
+
+async fn ledger_add_row(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, ledger)): Path<(String, String)>,
+    CsrfToken(csrf): CsrfToken,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    who.may_apply(item)?;
+    let values: Vec<String> = pairs
+        .into_iter()
+        .filter(|(k, _)| k == "c")
+        .map(|(_, v)| v)
+        .collect();
+    match cases::ledgers::add_row(&state.store, item, &who.applicant, &id, &ledger, &values).await {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/cases/{id}/edit?step={}&saved=1",
+            ledger_step(item, &ledger)
+        ))
+        .into_response()),
+        Err(CaseError::Invalid(problems)) => {
+            ledger_problems(&state, &who, &case, item, &ledger, &problems, &csrf).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn ledger_delete_row(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, ledger, row)): Path<(String, String, i64)>,
+) -> Result<Response, WebError> {
+    let case = cases::open(&state.store, &who.applicant, &id).await?;
+    let item = item_of(&state, &case.item_id)?;
+    cases::ledgers::delete_row(&state.store, item, &who.applicant, &id, &ledger, row).await?;
+    Ok(Redirect::to(&format!(
+        "/cases/{id}/edit?step={}",
+        ledger_step(item, &ledger)
+    ))
+    .into_response())
 }
 
 // ── 我的办件 and the case ─────────────────────────────────────────────────

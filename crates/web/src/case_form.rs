@@ -2,6 +2,7 @@
 //! and the posted form read back into values. Nothing here knows any particular item.
 use std::collections::BTreeMap;
 
+use tongban_cases::ledgers::{self, LedgerPage};
 use tongban_engine::validate::shown;
 use tongban_engine::{Field, FieldKind, FormData, Item, Problem, Step, Value};
 
@@ -35,11 +36,19 @@ pub struct SectionView {
 }
 
 pub struct LedgerView {
+    pub id: String,
     pub title: String,
     pub help: Option<String>,
     pub columns: Vec<String>,
     pub show_if: Option<String>,
     pub shown: bool,
+    /// Rows of the page shown: (row number, position in the ledger, values).
+    pub rows: Vec<(i64, i64, Vec<String>)>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    /// Problems with the last import or typed row.
+    pub errors: Vec<String>,
 }
 
 pub struct StepLink {
@@ -123,7 +132,13 @@ fn field_view(field: &Field, data: &FormData, shown: bool, error: Option<String>
 }
 
 /// The view of `step` of `item` for `data`, with `problems` beside their fields.
-pub fn view(item: &Item, data: &FormData, step: &Step, problems: &[Problem]) -> FormView {
+pub fn view(
+    item: &Item,
+    data: &FormData,
+    step: &Step,
+    problems: &[Problem],
+    ledger_pages: &BTreeMap<String, LedgerPage>,
+) -> FormView {
     let visible = shown(item, data);
     let errors: BTreeMap<&str, &str> = problems
         .iter()
@@ -148,12 +163,33 @@ pub fn view(item: &Item, data: &FormData, step: &Step, problems: &[Problem]) -> 
             let ledgers = section
                 .ledgers
                 .iter()
-                .map(|l| LedgerView {
-                    title: l.title.clone(),
-                    help: l.help.clone(),
-                    columns: l.columns.iter().map(|c| c.label.clone()).collect(),
-                    show_if: condition_json(&l.show_if),
-                    shown: visible.ledgers.contains(&l.id),
+                .map(|l| {
+                    let page = ledger_pages.get(&l.id);
+                    let (total, number) = page.map_or((0, 1), |p| (p.total, p.page));
+                    let first = (number - 1) * ledgers::PAGE_SIZE;
+                    LedgerView {
+                        id: l.id.clone(),
+                        title: l.title.clone(),
+                        help: l.help.clone(),
+                        columns: l.columns.iter().map(tongban_sheets::title).collect(),
+                        show_if: condition_json(&l.show_if),
+                        shown: visible.ledgers.contains(&l.id),
+                        rows: page.map_or_else(Vec::new, |p| {
+                            p.rows
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (n, r))| (*n, first + i as i64 + 1, r.clone()))
+                                .collect()
+                        }),
+                        total,
+                        page: number,
+                        pages: ((total + ledgers::PAGE_SIZE - 1) / ledgers::PAGE_SIZE).max(1),
+                        errors: problems
+                            .iter()
+                            .filter(|p| p.field == format!("ledger:{}", l.id))
+                            .map(|p| p.message.clone())
+                            .collect(),
+                    }
                 })
                 .collect();
             SectionView {

@@ -203,6 +203,48 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .unwrap();
     assert_eq!(kept.prop("value").await.unwrap().as_deref(), Some("12.5"));
 
+    // 台账导入 from the page: the file chooser, then the rows in the table.
+    let sheet = dir.path().join("贮存台账.xlsx");
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, t) in ["日期", "废物名称", "数量（吨）", "去向"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *t).unwrap();
+    }
+    for r in 1..=3u32 {
+        ws.write_string(r, 0, "2026-03-01").unwrap();
+        ws.write_string(r, 1, format!("废活性炭{r}")).unwrap();
+        ws.write_number(r, 2, 1.5).unwrap();
+        ws.write_string(r, 3, "委托处置").unwrap();
+    }
+    book.save(&sheet).unwrap();
+    c.find(Locator::Css("input[form=import-storage_log]"))
+        .await
+        .unwrap()
+        .send_keys(sheet.to_str().unwrap())
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[form=import-storage_log]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let pager = c
+        .wait()
+        .for_element(Locator::Css("#ledger-storage_log .pager"))
+        .await
+        .unwrap();
+    assert!(pager.text().await.unwrap().contains("共 3 行"));
+    let cells = c
+        .find(Locator::Css("#ledger-storage_log tbody tr td:nth-child(3)"))
+        .await
+        .unwrap();
+    assert_eq!(cells.text().await.unwrap(), "废活性炭1");
+    screenshot(&c, "case-ledger.png").await;
+
     // On to 其他相关, then 申请材料: the file chooser, the upload, and submission.
     for _ in 0..2 {
         c.find(Locator::Css("button[value=next]"))

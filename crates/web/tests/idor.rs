@@ -42,6 +42,31 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
         "/cases/{id}/materials/{file}/delete",
         Intruder::OtherEnterprise,
     ),
+    (
+        "POST",
+        "/cases/{id}/ledgers/{ledger}/import",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "GET",
+        "/cases/{id}/ledgers/{ledger}/export",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/ledgers/{ledger}/rows",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/ledgers/{ledger}/rows/{row}/delete",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "GET",
+        "/items/{item}/ledgers/{ledger}/template",
+        Intruder::ServiceOfOtherEnterprise,
+    ),
     ("GET", "/items/{item}", Intruder::ServiceOfOtherEnterprise),
     (
         "GET",
@@ -141,6 +166,8 @@ store_test!(
                 .replace("{id}", id)
                 .replace("{serial}", &a_serial)
                 .replace("{file}", &a_file)
+                .replace("{ledger}", "storage_log")
+                .replace("{row}", "1")
                 .replace("{item}", "test-filing");
             let browser = match intruder {
                 Intruder::OtherEnterprise | Intruder::ServiceOfOtherEnterprise => &mut b,
@@ -149,7 +176,7 @@ store_test!(
             let page = match *method {
                 "GET" => browser.get(&path).await,
                 // An upload route gets a real upload.
-                "POST" if path.ends_with("/materials") => {
+                "POST" if path.ends_with("/materials") || path.ends_with("/import") => {
                     post_multipart(
                         browser,
                         &path,
