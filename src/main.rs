@@ -268,6 +268,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             std::sync::Arc::new(tongban_identity::city_login::CityLogin::new(c))
         }),
         items,
+        // The city's registry plugs in here once its interface is available.
+        prefill: vec![],
     };
     println!(
         "通办 Tongban 已启动：{base_url}/ （{}）",

@@ -442,3 +442,43 @@ pub fn year_range(year: i32) -> (i64, i64) {
 pub fn beijing_day(t: Timestamp) -> String {
     t.beijing()[..10].replace('-', "")
 }
+
+/// A message on the applicant's home page (企业主页 / 个人主页), from a case event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub at: Timestamp,
+    pub case_id: String,
+    pub item_id: String,
+    pub number: Option<String>,
+    /// The event kind (`created`, `submitted`, …).
+    pub kind: String,
+}
+
+/// The events an applicant is told about; saves, files and ledger rows are their own doing.
+const MESSAGE_KINDS: &[&str] = &["created", "submitted"];
+
+/// The newest messages about the applicant's cases.
+pub async fn messages(
+    store: &Store,
+    applicant: &Applicant,
+    limit: i64,
+) -> Result<Vec<Message>, CaseError> {
+    let events = repo::applicant_events(
+        store,
+        applicant.kind(),
+        applicant.id(),
+        MESSAGE_KINDS,
+        limit,
+    )
+    .await?;
+    Ok(events
+        .into_iter()
+        .map(|e| Message {
+            at: Timestamp(e.at),
+            case_id: e.case_id,
+            item_id: e.item_id,
+            number: e.number,
+            kind: e.kind,
+        })
+        .collect())
+}

@@ -49,7 +49,29 @@ impl CurrentApplicant {
         }
     }
 
-    /// What prefill sources know about the applicant, keyed `source.key`.
+    /// What is known about the applicant: their profile, then every external prefill source
+    /// (one that fails is logged and skipped).
+    pub async fn known_with(
+        &self,
+        sources: &[std::sync::Arc<dyn tongban_engine::prefill::PrefillSource>],
+    ) -> tongban_engine::prefill::Known {
+        let mut known = self.known();
+        for source in sources {
+            match source.lookup(&known).await {
+                Ok(more) => {
+                    for (k, v) in more {
+                        known.entry(k).or_insert(v);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(source = source.name(), error = %e, "prefill source failed")
+                }
+            }
+        }
+        known
+    }
+
+    /// What the applicant's own profile says, keyed `source.key`.
     pub fn known(&self) -> tongban_engine::prefill::Known {
         let mut known = tongban_engine::prefill::Known::new();
         match &self.who {

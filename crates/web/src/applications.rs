@@ -178,7 +178,8 @@ async fn apply(
     if accepted < item.commitments.len() {
         return notice_page(&state, item, Some("请阅读并勾选全部承诺事项"), &csrf);
     }
-    let id = cases::start(&state.store, item, &who.applicant, &who.known()).await?;
+    let known = who.known_with(&state.prefill).await;
+    let id = cases::start(&state.store, item, &who.applicant, &known).await?;
     Ok(Redirect::to(&format!("/cases/{id}/edit")).into_response())
 }
 
@@ -189,7 +190,8 @@ async fn again(
 ) -> Result<Response, WebError> {
     let item = item_of(&state, &item)?;
     who.may_apply(item)?;
-    let id = cases::again(&state.store, item, &who.applicant, &who.known()).await?;
+    let known = who.known_with(&state.prefill).await;
+    let id = cases::again(&state.store, item, &who.applicant, &known).await?;
     Ok(Redirect::to(&format!("/cases/{id}/edit")).into_response())
 }
 
@@ -786,6 +788,48 @@ async fn ledger_delete_row(
         ledger_step(item, &ledger)
     ))
     .into_response())
+}
+
+// ── Home-page messages ────────────────────────────────────────────────────
+
+/// One line of 办件动态 on the applicant's home page.
+pub struct MessageView {
+    pub at: String,
+    pub text: String,
+    pub link: String,
+}
+
+/// The newest messages about `applicant`'s cases of items `may_see` allows (a secondary
+/// certificate sees only its services), worded for the applicant.
+pub async fn home_messages(
+    state: &AppState,
+    applicant: &cases::Applicant,
+    may_see: impl Fn(&str) -> bool,
+) -> Result<Vec<MessageView>, WebError> {
+    let messages = cases::messages(&state.store, applicant, 30).await?;
+    Ok(messages
+        .into_iter()
+        .filter(|m| may_see(&m.item_id))
+        .take(10)
+        .map(|m| {
+            let item = state.items.get(&m.item_id);
+            let name = item.map_or(m.item_id.as_str(), |i| i.name.as_str());
+            let text = match (m.kind.as_str(), &m.number) {
+                ("submitted", Some(number)) => {
+                    format!("您的「{name}」申请已提交，申请号 {number}。")
+                }
+                _ => format!(
+                    "您新建了「{name}」申请。暂存的申请保留{}天，请及时提交。",
+                    item.map_or(15, |i| i.draft_days)
+                ),
+            };
+            MessageView {
+                at: m.at.beijing()[..16].to_string(),
+                text,
+                link: format!("/cases/{}", m.case_id),
+            }
+        })
+        .collect())
 }
 
 // ── 我的办件 and the case ─────────────────────────────────────────────────

@@ -171,6 +171,8 @@ struct Home<'a> {
     others: Vec<CertRow>,
     items: &'static [CatalogueItem],
     my_rights: String,
+    /// 办件动态: what happened to the enterprise's cases.
+    messages: Vec<crate::applications::MessageView>,
     errors: Vec<String>,
     csrf: &'a str,
 }
@@ -221,7 +223,16 @@ async fn home_page(
     } else {
         Vec::new()
     };
+    let applicant = tongban_cases::Applicant::Enterprise {
+        id: actor.enterprise.id.clone(),
+        actor: actor.audit_name(),
+    };
+    let messages = crate::applications::home_messages(state, &applicant, |item| {
+        actor.certificate.may_act_on(item)
+    })
+    .await?;
     let page = Home {
+        messages,
         actor,
         role: actor.certificate.role.label(),
         not_after: actor.certificate.not_after.beijing(),

@@ -195,16 +195,21 @@ async fn register(
 #[template(path = "individual_home.html")]
 struct Home<'a> {
     who: &'a Individual,
+    messages: Vec<crate::applications::MessageView>,
     id_masked: String,
     phone_masked: String,
     csrf: &'a str,
 }
 
 async fn home(
+    State(state): State<AppState>,
     CurrentIndividual(who): CurrentIndividual,
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Response, WebError> {
+    let applicant = tongban_cases::Applicant::Individual { id: who.id.clone() };
+    let messages = crate::applications::home_messages(&state, &applicant, |_| true).await?;
     let page = Home {
+        messages,
         id_masked: who.id_number.masked(),
         phone_masked: who.masked_phone(),
         who: &who,

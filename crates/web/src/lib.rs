@@ -3,7 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod applicant;
-mod applications;
+pub(crate) mod applications;
 mod assets;
 mod case_form;
 mod city_login;
@@ -70,6 +70,8 @@ pub struct AppState {
     pub city_login: Option<Arc<tongban_identity::city_login::CityLogin>>,
     /// The services online: every item spec, loaded and checked.
     pub items: Arc<tongban_engine::Catalogue>,
+    /// Prefill sources outside Tongban, asked when an application starts.
+    pub prefill: Vec<Arc<dyn tongban_engine::prefill::PrefillSource>>,
 }
 
 /// The whole application as a router, so tests can drive it in-process.

@@ -307,6 +307,43 @@ store_test!(
         assert_eq!(frozen.status, StatusCode::CONFLICT);
 
         // 我的办件, then 再来一单: everything but the per-case year.
+        // 企业主页: the case's progress as messages; a secondary certificate granted another
+        // service sees none of them.
+        let home = b.get("/enterprise").await;
+        assert!(
+            home.body.contains(&format!(
+                "您的「测试备案事项」申请已提交，申请号 TS{day}000001"
+            )),
+            "{}",
+            home.body
+        );
+        assert!(home.body.contains("您新建了「测试备案事项」申请"));
+        let mut clerk = logged_in(&state, &app, CODE).await;
+        let serial = clerk
+            .get("/enterprise")
+            .await
+            .body
+            .split("证书序列号</dt><dd><code>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string();
+        let granted = b
+            .post_form(
+                &format!("/enterprise/certificates/{serial}/secondary"),
+                "holder=%E5%BC%A0%E4%B8%89&rights=radiation-self-check",
+            )
+            .await;
+        assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.body);
+        let clerk_home = clerk.get("/enterprise").await;
+        assert!(
+            clerk_home.body.contains("办件动态") && !clerk_home.body.contains("测试备案事项"),
+            "{}",
+            clerk_home.body
+        );
+
         let list = b.get("/cases").await;
         assert!(list.body.contains(&format!("TS{day}000001")) && list.body.contains("再来一单"));
         let copy = b.post_form("/items/test-filing/again", "").await;
@@ -362,6 +399,86 @@ store_test!(
         assert_eq!(
             Browser::new(&app).get("/items/nothing-here").await.status,
             StatusCode::NOT_FOUND
+        );
+    }
+);
+
+/// The city's enterprise registry as a local peer: knows one enterprise's phone number.
+struct Registry;
+
+impl tongban_engine::prefill::PrefillSource for Registry {
+    fn name(&self) -> &str {
+        "registry"
+    }
+    fn lookup<'a>(
+        &'a self,
+        known: &'a tongban_engine::prefill::Known,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<tongban_engine::prefill::Known, String>>
+                + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(async move {
+            match known.get("enterprise.credit_code").map(String::as_str) {
+                Some(CODE) => Ok([(
+                    "registry.contact_phone".to_string(),
+                    "021-58881234".to_string(),
+                )]
+                .into()),
+                _ => Err("not in the registry".into()),
+            }
+        })
+    }
+}
+
+/// A source that is down.
+struct Down;
+
+impl tongban_engine::prefill::PrefillSource for Down {
+    fn name(&self) -> &str {
+        "down"
+    }
+    fn lookup<'a>(
+        &'a self,
+        _: &'a tongban_engine::prefill::Known,
+    ) -> std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = Result<tongban_engine::prefill::Known, String>>
+                + Send
+                + 'a,
+        >,
+    > {
+        Box::pin(async { Err("connection refused".to_string()) })
+    }
+}
+
+store_test!(
+    external_prefill_sources_fill_what_they_know,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = state_with_test_item(&db, dir.path());
+        state.prefill = vec![std::sync::Arc::new(Down), std::sync::Arc::new(Registry)];
+        let app = tongban_web::app(state.clone());
+        let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
+        let (mut b, _, _) = enterprise(&state, &app, &mut city, CODE).await;
+        let started = through_the_notice(&mut b).await;
+        assert_eq!(
+            started.status,
+            StatusCode::SEE_OTHER,
+            "a source that is down blocks nothing"
+        );
+        let page = b
+            .get(&format!("/cases/{}/edit", case_id_of(&started)))
+            .await;
+        assert!(
+            page.body.contains("value=\"021-58881234\""),
+            "the registry's phone number"
+        );
+        assert!(
+            page.body.contains(&format!("value=\"企业{CODE}\"")),
+            "and the profile's name"
         );
     }
 );

@@ -78,6 +78,22 @@ async fn displayed(c: &Client, css: &str) -> bool {
         .unwrap()
 }
 
+/// Waits (up to 10 s) until the element `css` says `needle`: after a click the old page may still
+/// be there, or its elements go stale while the next one loads.
+async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+            && text.contains(needle)
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} never said {needle}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn screenshot(c: &Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -232,12 +248,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .click()
         .await
         .unwrap();
-    let pager = c
-        .wait()
-        .for_element(Locator::Css("#ledger-storage_log .pager"))
-        .await
-        .unwrap();
-    assert!(pager.text().await.unwrap().contains("共 3 行"));
+    wait_text(&c, "#ledger-storage_log .pager", "共 3 行").await;
     let cells = c
         .find(Locator::Css("#ledger-storage_log tbody tr td:nth-child(3)"))
         .await
@@ -246,13 +257,14 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
     screenshot(&c, "case-ledger.png").await;
 
     // On to 其他相关, then 申请材料: the file chooser, the upload, and submission.
-    for _ in 0..2 {
+    for next in ["其他相关", "申请材料"] {
         c.find(Locator::Css("button[value=next]"))
             .await
             .unwrap()
             .click()
             .await
             .unwrap();
+        wait_text(&c, ".steps .current", next).await;
     }
     c.wait()
         .for_element(Locator::Css("#material-report input[type=file]"))

@@ -325,3 +325,46 @@ pub async fn remove_material_files(
             .rows_affected()
     }))
 }
+
+/// An event of one of an applicant's cases, for their home page's messages.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApplicantEvent {
+    pub case_id: String,
+    pub item_id: String,
+    pub number: Option<String>,
+    pub kind: String,
+    pub at: i64,
+}
+
+/// The newest events of kinds `kinds` (fixed identifiers from the caller, never user input) of
+/// the applicant's cases.
+pub async fn applicant_events(
+    store: &Store,
+    kind: &str,
+    id: &str,
+    kinds: &[&'static str],
+    limit: i64,
+) -> Result<Vec<ApplicantEvent>, StoreError> {
+    debug_assert!(
+        kinds
+            .iter()
+            .all(|k| k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+    );
+    let list = kinds
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT e.case_id, c.item_id, c.number, e.kind, e.at FROM case_events e \
+         JOIN cases c ON c.id = e.case_id \
+         WHERE c.applicant_kind = $1 AND c.applicant_id = $2 AND e.kind IN ({list}) \
+         ORDER BY e.at DESC, e.seq DESC LIMIT $3"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(kind)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(e)
+        .await?))
+}

@@ -148,6 +148,7 @@ pub fn state(db: &TestStore, files_dir: &std::path::Path) -> AppState {
         calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
         city_login: None,
         items: std::sync::Arc::new(tongban_items::catalogue().unwrap()),
+        prefill: vec![],
     }
 }
 
