@@ -7,27 +7,15 @@ use tongban_cases::{
     Applicant, CaseError, again, delete_draft, list, open, purge_expired, save, start, submit,
     timeline,
 };
-use tongban_domain::{EnterpriseId, Timestamp};
+use tongban_domain::Timestamp;
 use tongban_engine::case::CaseState;
-use tongban_engine::{FormData, Item, RuleRegistry};
+use tongban_engine::{FormData, Item};
 use tongban_store::cases::CaseFilter;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
-fn item() -> Item {
-    Item::load(
-        include_str!("../../items/specs/radiation-self-check.toml"),
-        &RuleRegistry::standard(),
-    )
-    .unwrap()
-}
-
-fn enterprise(n: u8) -> Applicant {
-    Applicant::Enterprise {
-        id: EnterpriseId::from_raw(format!("ent-{n}")),
-        actor: format!("enterprise:9131011500000000{n:02}/cert:0{n}"),
-    }
-}
+mod common;
+use common::{enterprise, item};
 
 fn known() -> BTreeMap<String, String> {
     [

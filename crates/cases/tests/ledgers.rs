@@ -2,26 +2,13 @@
 //! replacement, typed rows, paging, export, the submission check and ownership.
 use rust_xlsxwriter::Workbook;
 use tongban_cases::ledgers::{add_row, delete_row, export, import, page};
-use tongban_cases::{Applicant, CaseError, open, start, submit};
-use tongban_domain::EnterpriseId;
+use tongban_cases::{CaseError, open, start, submit};
 use tongban_engine::Item;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
-fn item() -> Item {
-    tongban_items::catalogue()
-        .unwrap()
-        .get("radiation-self-check")
-        .unwrap()
-        .clone()
-}
-
-fn enterprise(n: u8) -> Applicant {
-    Applicant::Enterprise {
-        id: EnterpriseId::from_raw(format!("ent-{n}")),
-        actor: format!("enterprise:{n}"),
-    }
-}
+mod common;
+use common::{enterprise, item};
 
 fn row(i: usize) -> Vec<String> {
     vec![

@@ -2,27 +2,14 @@
 //! materials, replacement, ownership and the submission check.
 use bytes::Bytes;
 use tongban_cases::materials::{Target, attach, download, list, remove};
-use tongban_cases::{Applicant, CaseError, open, start, submit};
-use tongban_domain::EnterpriseId;
-use tongban_engine::{FormData, Item};
+use tongban_cases::{CaseError, open, start, submit};
+use tongban_engine::FormData;
 use tongban_files::{FileStore, FilesConfig};
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
-fn item() -> Item {
-    tongban_items::catalogue()
-        .unwrap()
-        .get("radiation-self-check")
-        .unwrap()
-        .clone()
-}
-
-fn enterprise(n: u8) -> Applicant {
-    Applicant::Enterprise {
-        id: EnterpriseId::from_raw(format!("ent-{n}")),
-        actor: format!("enterprise:{n}"),
-    }
-}
+mod common;
+use common::{enterprise, item};
 
 fn pdf(size: usize) -> Bytes {
     let mut b = b"%PDF-1.7\n".to_vec();

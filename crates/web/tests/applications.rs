@@ -17,30 +17,6 @@ fn location(page: &Page) -> String {
         .to_string()
 }
 
-/// Fills the notice page as a person does: waits out the countdown, ticks the commitments.
-async fn through_the_notice(b: &mut Browser) -> Page {
-    let notice = b.get("/items/test-filing/apply").await;
-    assert_eq!(notice.status, StatusCode::OK, "{}", notice.body);
-    let hidden = |name: &str| {
-        notice
-            .body
-            .split(&format!("name=\"{name}\" value=\""))
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_string()
-    };
-    let (at, token) = (hidden("shown_at"), hidden("token"));
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    b.post_form(
-        "/items/test-filing/apply",
-        &format!("shown_at={at}&token={token}&commitment=1"),
-    )
-    .await
-}
-
 store_test!(
     an_item_is_served_from_its_spec_from_notice_to_submission,
     |db: TestStore| async move {
@@ -319,17 +295,7 @@ store_test!(
         );
         assert!(home.body.contains("您新建了「测试备案事项」申请"));
         let mut clerk = logged_in(&state, &app, CODE).await;
-        let serial = clerk
-            .get("/enterprise")
-            .await
-            .body
-            .split("证书序列号</dt><dd><code>")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_string();
+        let serial = serial_on(&clerk.get("/enterprise").await);
         let granted = b
             .post_form(
                 &format!("/enterprise/certificates/{serial}/secondary"),

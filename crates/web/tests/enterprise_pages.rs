@@ -166,15 +166,7 @@ store_test!(
             "{}",
             clerk_home.body
         );
-        let serial = clerk_home
-            .body
-            .split("证书序列号</dt><dd><code>")
-            .nth(1)
-            .unwrap()
-            .split('<')
-            .next()
-            .unwrap()
-            .to_string();
+        let serial = serial_on(&clerk_home);
 
         // A certificate that is not the primary cannot hand out rights, not even to itself.
         let denied = clerk

@@ -245,26 +245,7 @@ store_test!(
 async fn a_cases(a: &mut Browser) -> (String, String, String) {
     let mut ids = vec![];
     for _ in 0..2 {
-        let notice = a.get("/items/test-filing/apply").await;
-        let hidden = |name: &str| {
-            notice
-                .body
-                .split(&format!("name=\"{name}\" value=\""))
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_string()
-        };
-        let (at, token) = (hidden("shown_at"), hidden("token"));
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-        let started = a
-            .post_form(
-                "/items/test-filing/apply",
-                &format!("shown_at={at}&token={token}&commitment=1"),
-            )
-            .await;
+        let started = through_the_notice(a).await;
         let id = case_id_of(&started);
         a.post_form(
             &format!("/cases/{id}/edit"),

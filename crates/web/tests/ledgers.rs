@@ -64,26 +64,7 @@ store_test!(
                 .is_empty()
         );
 
-        let notice = b.get("/items/test-filing/apply").await;
-        let hidden = |name: &str| {
-            notice
-                .body
-                .split(&format!("name=\"{name}\" value=\""))
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap()
-                .to_string()
-        };
-        let (at, token) = (hidden("shown_at"), hidden("token"));
-        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-        let started = b
-            .post_form(
-                "/items/test-filing/apply",
-                &format!("shown_at={at}&token={token}&commitment=1"),
-            )
-            .await;
+        let started = through_the_notice(&mut b).await;
         let id = case_id_of(&started);
         let import = format!("/cases/{id}/ledgers/storage_log/import");
 

@@ -379,17 +379,7 @@ pub async fn enterprise(
     );
 
     let mut second = logged_in(state, app, code).await;
-    let serial = second
-        .get("/enterprise")
-        .await
-        .body
-        .split("证书序列号</dt><dd><code>")
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let serial = serial_on(&second.get("/enterprise").await);
     (primary, activation, serial)
 }
 
@@ -413,5 +403,41 @@ pub fn case_id_of(page: &Page) -> String {
     to.strip_prefix("/cases/")
         .and_then(|s| s.split('/').next())
         .unwrap_or_else(|| panic!("not a case location: {to}"))
+        .to_string()
+}
+
+/// Fills the notice page as a person does: waits out the countdown, ticks the commitments.
+pub async fn through_the_notice(b: &mut Browser) -> Page {
+    let notice = b.get("/items/test-filing/apply").await;
+    assert_eq!(notice.status, axum::http::StatusCode::OK, "{}", notice.body);
+    let hidden = |name: &str| {
+        notice
+            .body
+            .split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (at, token) = (hidden("shown_at"), hidden("token"));
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    b.post_form(
+        "/items/test-filing/apply",
+        &format!("shown_at={at}&token={token}&commitment=1"),
+    )
+    .await
+}
+
+/// The serial of the certificate an enterprise home page says is in use.
+pub fn serial_on(home: &Page) -> String {
+    home.body
+        .split("证书序列号</dt><dd><code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
         .to_string()
 }

@@ -1,0 +1,23 @@
+//! What the case tests share: the demonstration item and applicants.
+#![allow(dead_code)]
+
+use tongban_cases::Applicant;
+use tongban_domain::EnterpriseId;
+use tongban_engine::Item;
+
+/// The demonstration item, as the binary loads it.
+pub fn item() -> Item {
+    tongban_items::catalogue()
+        .unwrap()
+        .get("radiation-self-check")
+        .unwrap()
+        .clone()
+}
+
+/// Enterprise number `n`.
+pub fn enterprise(n: u8) -> Applicant {
+    Applicant::Enterprise {
+        id: EnterpriseId::from_raw(format!("ent-{n}")),
+        actor: format!("enterprise:9131011500000000{n:02}/cert:0{n}"),
+    }
+}
