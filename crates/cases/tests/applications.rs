@@ -253,6 +253,36 @@ store_test!(
                 .len(),
             2
         );
+        // A secondary certificate's list: only the items it was granted.
+        let only = |items: Vec<&str>| CaseFilter {
+            only_items: Some(items.into_iter().map(String::from).collect()),
+            ..Default::default()
+        };
+        assert_eq!(
+            list(&db.store, &me, &only(vec!["radiation-self-check"]), 1)
+                .await
+                .unwrap()
+                .total,
+            12
+        );
+        assert_eq!(
+            list(&db.store, &me, &only(vec!["other-item"]), 1)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+        assert_eq!(
+            list(&db.store, &me, &only(vec![]), 1).await.unwrap().total,
+            0
+        );
+        assert_eq!(
+            list(&db.store, &me, &only(vec!["x') OR ('1'='1"]), 1)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
         let drafts = CaseFilter {
             state: Some("draft".into()),
             ..Default::default()

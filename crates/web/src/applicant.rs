@@ -49,6 +49,20 @@ impl CurrentApplicant {
         }
     }
 
+    /// The items whose cases this login may see: all for an individual or a primary
+    /// certificate, the granted ones for a secondary, none for a certificate not yet opened.
+    pub fn visible_items(&self) -> Option<Vec<String>> {
+        use tongban_domain::certificate::CertificateRole;
+        match &self.who {
+            Who::Enterprise(actor) => match actor.certificate.role {
+                CertificateRole::Primary => None,
+                CertificateRole::Secondary => Some(actor.certificate.rights.clone()),
+                CertificateRole::Unregistered => Some(vec![]),
+            },
+            Who::Individual(_) => None,
+        }
+    }
+
     /// What is known about the applicant: their profile, then every external prefill source
     /// (one that fails is logged and skipped).
     pub async fn known_with(

@@ -66,6 +66,19 @@ fn item_of<'a>(state: &'a AppState, id: &str) -> Result<&'a Item, WebError> {
     state.items.get(id).ok_or(WebError::NotFound)
 }
 
+/// The applicant's case `id` and its item — if this login may work on that item (a secondary
+/// certificate only on the services it was granted). Every case page starts here.
+async fn case_of<'a>(
+    state: &'a AppState,
+    who: &CurrentApplicant,
+    id: &str,
+) -> Result<(cases::Case, &'a Item), WebError> {
+    let case = cases::open(&state.store, &who.applicant, id).await?;
+    let item = item_of(state, &case.item_id)?;
+    who.may_apply(item)?;
+    Ok((case, item))
+}
+
 impl From<CaseError> for WebError {
     fn from(e: CaseError) -> Self {
         match e {
@@ -404,9 +417,7 @@ async fn edit(
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Response, WebError> {
     let q = EditQuery::read(q);
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
-    who.may_apply(item)?;
+    let (case, item) = case_of(&state, &who, &id).await?;
     if case.state() != CaseState::Draft {
         return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
     }
@@ -435,9 +446,7 @@ async fn save(
     CsrfToken(csrf): CsrfToken,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
-    who.may_apply(item)?;
+    let (case, item) = case_of(&state, &who, &id).await?;
     let attached = materials::list(&state.store, &who.applicant, &id).await?;
     let ledgers = load_ledgers(&state, &who, &id, item, &BTreeMap::new()).await?;
     let posted = case_form::read(pairs);
@@ -543,9 +552,7 @@ async fn upload(
     CsrfToken(csrf): CsrfToken,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
-    who.may_apply(item)?;
+    let (case, item) = case_of(&state, &who, &id).await?;
     let (material, name, file_name, bytes) = read_upload(multipart).await?;
     let target = if material == materials::EXTRA {
         Target::Extra { name: &name }
@@ -593,6 +600,7 @@ async fn download(
     who: CurrentApplicant,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
+    case_of(&state, &who, &id).await?;
     let (row, kind, bytes) =
         materials::download(&state.store, &state.files, &who.applicant, &id, &file).await?;
     Ok((
@@ -610,8 +618,7 @@ async fn remove_file(
     who: CurrentApplicant,
     Path((id, file)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
+    let (_, item) = case_of(&state, &who, &id).await?;
     materials::remove(&state.store, item, &who.applicant, &id, &file).await?;
     Ok(Redirect::to(&format!("/cases/{id}/edit?step={MATERIALS_STEP}")).into_response())
 }
@@ -621,6 +628,7 @@ async fn delete(
     who: CurrentApplicant,
     Path(id): Path<String>,
 ) -> Result<Response, WebError> {
+    case_of(&state, &who, &id).await?;
     cases::delete_draft(&state.store, &who.applicant, &id).await?;
     Ok(Redirect::to("/cases?deleted=1").into_response())
 }
@@ -709,9 +717,7 @@ async fn ledger_import(
     CsrfToken(csrf): CsrfToken,
     multipart: Multipart,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
-    who.may_apply(item)?;
+    let (case, item) = case_of(&state, &who, &id).await?;
     let (_, _, _, bytes) = read_upload(multipart).await?;
     match cases::ledgers::import(&state.store, item, &who.applicant, &id, &ledger, &bytes).await {
         Ok(_) => Ok(Redirect::to(&format!(
@@ -740,8 +746,7 @@ async fn ledger_export(
     who: CurrentApplicant,
     Path((id, ledger)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
+    let (_, item) = case_of(&state, &who, &id).await?;
     let bytes = cases::ledgers::export(&state.store, item, &who.applicant, &id, &ledger).await?;
     let title = item.ledger(&ledger).map_or("台账", |l| l.title.as_str());
     Ok(xlsx_download(&format!("{title}.xlsx"), bytes))
@@ -754,9 +759,7 @@ async fn ledger_add_row(
     CsrfToken(csrf): CsrfToken,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
-    who.may_apply(item)?;
+    let (case, item) = case_of(&state, &who, &id).await?;
     let values: Vec<String> = pairs
         .into_iter()
         .filter(|(k, _)| k == "c")
@@ -780,8 +783,7 @@ async fn ledger_delete_row(
     who: CurrentApplicant,
     Path((id, ledger, row)): Path<(String, String, i64)>,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
+    let (_, item) = case_of(&state, &who, &id).await?;
     cases::ledgers::delete_row(&state.store, item, &who.applicant, &id, &ledger, row).await?;
     Ok(Redirect::to(&format!(
         "/cases/{id}/edit?step={}",
@@ -881,6 +883,7 @@ async fn list(
         item_id: q.item.clone().filter(|s| !s.is_empty()),
         state: q.state.clone().filter(|s| CaseState::parse(s).is_some()),
         created_between: q.year.map(cases::year_range),
+        only_items: who.visible_items(),
     };
     let page = q.page.unwrap_or(1).max(1);
     let found = cases::list(&state.store, &who.applicant, &filter, page).await?;
@@ -953,8 +956,7 @@ async fn detail(
     Query(q): Query<DetailQuery>,
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Response, WebError> {
-    let case = cases::open(&state.store, &who.applicant, &id).await?;
-    let item = item_of(&state, &case.item_id)?;
+    let (case, item) = case_of(&state, &who, &id).await?;
     let events: Vec<Event> = cases::timeline(&state.store, &who.applicant, &id).await?;
     let page = Detail {
         item,

@@ -303,6 +303,19 @@ store_test!(
             )
             .await;
         assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.body);
+        // …nor the enterprise's cases of services it was not granted.
+        let clerk_list = clerk.get("/cases").await;
+        assert!(
+            clerk_list.body.contains("暂无办件") && !clerk_list.body.contains(&format!("TS{day}"))
+        );
+        let refused = clerk.get(&format!("/cases/{id}")).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        assert!(!refused.body.contains(&format!("TS{day}")));
+        let unopened = logged_in(&state, &app, CODE).await.get("/cases").await;
+        assert!(
+            unopened.body.contains("暂无办件"),
+            "a certificate not yet opened sees no cases"
+        );
         let clerk_home = clerk.get("/enterprise").await;
         assert!(
             clerk_home.body.contains("办件动态") && !clerk_home.body.contains("测试备案事项"),

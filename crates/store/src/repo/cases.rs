@@ -139,6 +139,8 @@ pub struct CaseFilter {
     pub state: Option<String>,
     /// Cases created in this (Beijing) year: `[start, end)` in milliseconds.
     pub created_between: Option<(i64, i64)>,
+    /// Only cases of these items (what a secondary certificate was granted); `None`: all.
+    pub only_items: Option<Vec<String>>,
 }
 
 /// One page of an applicant's cases, newest first, and how many there are in all.
@@ -152,9 +154,26 @@ pub async fn of_applicant(
 ) -> Result<(Vec<CaseRow>, i64), StoreError> {
     // Unused filters compare a column with itself, so one query text serves every combination.
     let (from, to) = filter.created_between.unwrap_or((i64::MIN, i64::MAX));
-    let condition = "applicant_kind = $1 AND applicant_id = $2 \
+    let mut condition = "applicant_kind = $1 AND applicant_id = $2 \
         AND ($3 = '' OR item_id = $3) AND ($4 = '' OR state = $4) \
-        AND created_at >= $5 AND created_at < $6";
+        AND created_at >= $5 AND created_at < $6"
+        .to_string();
+    if let Some(items) = &filter.only_items {
+        // Item ids are spec ids (`[a-z0-9-]`, checked at load); anything else matches nothing.
+        let list: Vec<String> = items
+            .iter()
+            .filter(|i| {
+                i.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            })
+            .map(|i| format!("'{i}'"))
+            .collect();
+        if list.is_empty() {
+            condition.push_str(" AND 1 = 0");
+        } else {
+            condition.push_str(&format!(" AND item_id IN ({})", list.join(", ")));
+        }
+    }
     let item = filter.item_id.clone().unwrap_or_default();
     let state = filter.state.clone().unwrap_or_default();
     let sql = format!(
