@@ -45,6 +45,10 @@ pub fn again(item: &Item, previous: &FormData, known: &Known) -> FormData {
     data
 }
 
+/// What a [`PrefillSource`] answers, eventually.
+pub type Lookup<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Known, String>> + Send + 'a>>;
+
 /// A source of prefill values outside Tongban (the city's enterprise registry, the ministry's
 /// radiation system …): given what is known about the applicant so far, it adds its own
 /// `source.key` values. A source that cannot answer adds nothing; prefill is a convenience and
@@ -52,8 +56,5 @@ pub fn again(item: &Item, previous: &FormData, known: &Known) -> FormData {
 pub trait PrefillSource: Send + Sync {
     /// For the log: which source this is.
     fn name(&self) -> &str;
-    fn lookup<'a>(
-        &'a self,
-        known: &'a Known,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Known, String>> + Send + 'a>>;
+    fn lookup<'a>(&'a self, known: &'a Known) -> Lookup<'a>;
 }

@@ -392,13 +392,7 @@ impl tongban_engine::prefill::PrefillSource for Registry {
     fn lookup<'a>(
         &'a self,
         known: &'a tongban_engine::prefill::Known,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = Result<tongban_engine::prefill::Known, String>>
-                + Send
-                + 'a,
-        >,
-    > {
+    ) -> tongban_engine::prefill::Lookup<'a> {
         Box::pin(async move {
             match known.get("enterprise.credit_code").map(String::as_str) {
                 Some(CODE) => Ok([(
@@ -422,13 +416,7 @@ impl tongban_engine::prefill::PrefillSource for Down {
     fn lookup<'a>(
         &'a self,
         _: &'a tongban_engine::prefill::Known,
-    ) -> std::pin::Pin<
-        Box<
-            dyn std::future::Future<Output = Result<tongban_engine::prefill::Known, String>>
-                + Send
-                + 'a,
-        >,
-    > {
+    ) -> tongban_engine::prefill::Lookup<'a> {
         Box::pin(async { Err("connection refused".to_string()) })
     }
 }

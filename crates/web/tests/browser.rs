@@ -69,6 +69,15 @@ async fn chromium(port: u16) -> Client {
         .expect("a Chromium session")
 }
 
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn displayed(c: &Client, css: &str) -> bool {
     c.find(Locator::Css(css))
         .await
@@ -139,12 +148,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         "held during the countdown"
     );
     assert!(button.text().await.unwrap().contains('秒'));
-    c.find(Locator::Css("input[name=commitment]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "input[name=commitment]").await;
     let deadline = Instant::now() + Duration::from_secs(5);
     while !button.is_enabled().await.unwrap() {
         assert!(Instant::now() < deadline, "the countdown never ended");
@@ -161,26 +165,11 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
     assert!(!displayed(&c, "#field-storage_capacity").await);
     let yes = "input[name='f.has_storage'][value='是']";
     let no = "input[name='f.has_storage'][value='否']";
-    c.find(Locator::Css(yes))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, yes).await;
     assert!(displayed(&c, "#field-storage_capacity").await);
-    c.find(Locator::Css(no))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, no).await;
     assert!(!displayed(&c, "#field-storage_capacity").await);
-    c.find(Locator::Css(yes))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, yes).await;
 
     // 下一步 with the capacity missing: named, and the page stays.
     c.find(Locator::Css("select[name='f.year']"))
@@ -189,12 +178,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .select_by_value("2026")
         .await
         .unwrap();
-    c.find(Locator::Css("button[value=next]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[value=next]").await;
     let alert = c.wait().for_element(Locator::Css(".alert")).await.unwrap();
     assert!(alert.text().await.unwrap().contains("贮存能力：请填写"));
     screenshot(&c, "case-form-error.png").await;
@@ -205,12 +189,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .await
         .unwrap();
     capacity.send_keys("12.5").await.unwrap();
-    c.find(Locator::Css("button[value=save]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[value=save]").await;
     let ok = c.wait().for_element(Locator::Css(".ok")).await.unwrap();
     assert!(ok.text().await.unwrap().contains("已暂存"));
     let kept = c
@@ -242,12 +221,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .send_keys(sheet.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Css("button[form=import-storage_log]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[form=import-storage_log]").await;
     wait_text(&c, "#ledger-storage_log .pager", "共 3 行").await;
     let cells = c
         .find(Locator::Css("#ledger-storage_log tbody tr td:nth-child(3)"))
@@ -258,12 +232,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
 
     // On to 其他相关, then 申请材料: the file chooser, the upload, and submission.
     for next in ["其他相关", "申请材料"] {
-        c.find(Locator::Css("button[value=next]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "button[value=next]").await;
         wait_text(&c, ".steps .current", next).await;
     }
     c.wait()
@@ -278,12 +247,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .send_keys(report.to_str().unwrap())
         .await
         .unwrap();
-    c.find(Locator::Css("#material-report button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "#material-report button").await;
     let listed = c
         .wait()
         .for_element(Locator::Css("#material-report .file a"))
@@ -291,12 +255,7 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
         .unwrap();
     assert_eq!(listed.text().await.unwrap(), "检测报告.pdf");
     screenshot(&c, "case-materials.png").await;
-    c.find(Locator::Css("button[value=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "button[value=submit]").await;
     let done = c.wait().for_element(Locator::Css(".ok")).await.unwrap();
     assert!(done.text().await.unwrap().contains("提交成功"), "submitted");
     screenshot(&c, "case-submitted.png").await;
