@@ -15,7 +15,7 @@ use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
 mod common;
-use common::{enterprise, item};
+use common::{enterprise, file_store, item};
 
 fn known() -> BTreeMap<String, String> {
     [
@@ -31,10 +31,7 @@ fn known() -> BTreeMap<String, String> {
 /// Attaches the required monitoring report to draft `id`.
 async fn with_report(db: &TestStore, item: &Item, me: &Applicant, id: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let files = tongban_files::FileStore::open(&tongban_files::FilesConfig::Local {
-        dir: dir.path().to_path_buf(),
-    })
-    .unwrap();
+    let files = file_store(dir.path());
     tongban_cases::materials::attach(
         &db.store,
         &files,

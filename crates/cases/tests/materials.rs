@@ -4,12 +4,11 @@ use bytes::Bytes;
 use tongban_cases::materials::{Target, attach, download, list, remove};
 use tongban_cases::{CaseError, open, start, submit};
 use tongban_engine::FormData;
-use tongban_files::{FileStore, FilesConfig};
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
 mod common;
-use common::{enterprise, item};
+use common::{enterprise, file_store, item};
 
 fn pdf(size: usize) -> Bytes {
     let mut b = b"%PDF-1.7\n".to_vec();
@@ -57,10 +56,7 @@ store_test!(
     materials_are_checked_by_content_and_size_and_kept_per_case,
     |db: TestStore| async move {
         let dir = tempfile::tempdir().unwrap();
-        let files = FileStore::open(&FilesConfig::Local {
-            dir: dir.path().to_path_buf(),
-        })
-        .unwrap();
+        let files = file_store(dir.path());
         let (item, me) = (item(), enterprise(1));
         let id = start(&db.store, &item, &me, &Default::default())
             .await
@@ -242,10 +238,7 @@ store_test!(
     a_required_material_must_be_there_to_submit,
     |db: TestStore| async move {
         let dir = tempfile::tempdir().unwrap();
-        let files = FileStore::open(&FilesConfig::Local {
-            dir: dir.path().to_path_buf(),
-        })
-        .unwrap();
+        let files = file_store(dir.path());
         let (item, me) = (item(), enterprise(1));
         let id = start(&db.store, &item, &me, &Default::default())
             .await

@@ -21,3 +21,11 @@ pub fn enterprise(n: u8) -> Applicant {
         actor: format!("enterprise:9131011500000000{n:02}/cert:0{n}"),
     }
 }
+
+/// A file store in `dir`, as the server opens its local one.
+pub fn file_store(dir: &std::path::Path) -> tongban_files::FileStore {
+    tongban_files::FileStore::open(&tongban_files::FilesConfig::Local {
+        dir: dir.to_path_buf(),
+    })
+    .unwrap()
+}
