@@ -17,6 +17,9 @@ pub struct Config {
     pub database_url: String,
     /// Address the server listens on.
     pub listen: SocketAddr,
+    /// The address people reach this server at, printed in licence QR codes
+    /// (e.g. `https://tongban.sthj.sh.gov.cn`); empty means `http://` + `listen`.
+    pub public_url: String,
     /// File storage; absent means the directory `data_dir/files`.
     pub files: Option<FilesSection>,
     /// `text` (readable) or `json` (one object a line, for log collectors).
@@ -65,6 +68,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: String::new(),
             files: None,
             log_format: "text".into(),
             seed_demo: true,

@@ -1,5 +1,7 @@
 //! The keys Tongban runs with, kept in `keys_dir` (default `data/keys`), never in the repository:
 //! - `ca.cert.pem`, `ca.key.pem`: the Tongban CA that issues SM2 certificates;
+//! - `seal.key.pem`: the bureau's SM2 e-seal key, which signs licence QR codes and seals issued
+//!   documents (its public key is served at `/verify/public-key.pem` for offline checks);
 //! - `fields.toml`: SM4 keys for sensitive stored fields (`keys = { id = "32 hex" }`, `active`,
 //!   and `index` for the blind index). Add a key and make it active to rotate; keep the old ones
 //!   as long as values sealed with them remain.
@@ -17,6 +19,7 @@ use tongban_crypto::cert::Ca;
 pub struct Keys {
     pub ca: Ca,
     pub fields: FieldCipher,
+    pub seal: tongban_crypto::Sm2KeyPair,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,7 +74,17 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Keys> {
     };
     let fields = FieldCipher::new(&field_keys.keys, &field_keys.active, &field_keys.index)
         .with_context(|| format!("{} 中的密钥有误", fields_path.display()))?;
-    Ok(Keys { ca, fields })
+    let seal_path = dir.join("seal.key.pem");
+    let seal = if seal_path.exists() {
+        tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&std::fs::read_to_string(&seal_path)?)
+            .with_context(|| format!("{} 中的印章密钥有误", seal_path.display()))?
+    } else {
+        let key = tongban_crypto::Sm2KeyPair::generate();
+        write_secret(&seal_path, &key.to_pkcs8_pem())?;
+        tracing::warn!(dir = %dir.display(), "generated a new e-seal key");
+        key
+    };
+    Ok(Keys { ca, fields, seal })
 }
 
 #[cfg(test)]
@@ -86,14 +99,18 @@ mod tests {
         let second = load_or_create(dir.path()).unwrap();
         assert_eq!(second.ca.cert_pem(), first.ca.cert_pem());
         assert_eq!(second.fields.open("t", &sealed).unwrap(), "13800000000");
+        // Licences sealed before a restart still verify after it.
+        assert_eq!(second.seal.public_key(), first.seal.public_key());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("ca.key.pem"))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o077, 0, "the CA key is readable by its owner only");
+            for key in ["ca.key.pem", "seal.key.pem"] {
+                let mode = std::fs::metadata(dir.path().join(key))
+                    .unwrap()
+                    .permissions()
+                    .mode();
+                assert_eq!(mode & 0o077, 0, "{key} is readable by its owner only");
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod config;
 mod demo;
+mod doc;
 mod keys;
 
 use std::path::PathBuf;
@@ -49,6 +50,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Issued documents: verify a PDF's signatures, revoke a licence.
+    Doc {
+        #[command(subcommand)]
+        command: doc::DocCommand,
     },
     /// Enterprise certificates: issue one (the 一证通 counter) or answer a login challenge (the 一证通 client).
     Cert {
@@ -139,6 +145,7 @@ fn main() -> anyhow::Result<()> {
                 command: AuditCommand::Verify,
             } => audit_verify(config).await,
             Command::Cert { command } => cert(config, command).await,
+            Command::Doc { command } => doc::run(config, command).await,
         }
     })
 }
@@ -205,7 +212,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("{}", demo::describe(&seeded, &base_url));
     }
 
-    let keys::Keys { ca, fields } = keys;
+    let keys::Keys { ca, fields, seal } = keys;
+    let public_url = if config.public_url.is_empty() {
+        base_url.clone()
+    } else {
+        config.public_url.trim_end_matches('/').to_string()
+    };
+    let bureau = std::sync::Arc::new(tongban_cases::issuing::Bureau {
+        name: tongban_cases::issuing::BUREAU.into(),
+        seal,
+        base_url: public_url,
+        renderer: std::sync::Arc::new(tongban_documents::Renderer::new()),
+    });
     let (ca, fields) = (std::sync::Arc::new(ca), std::sync::Arc::new(fields));
     let purge_store = store.clone();
     let housekeeping = Duration::from_secs(config.housekeeping_secs.max(1));
@@ -270,6 +288,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         items,
         // The city's registry plugs in here once its interface is available.
         prefill: vec![],
+        bureau,
     };
     println!(
         "通办 Tongban 已启动：{base_url}/ （{}）",

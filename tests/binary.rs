@@ -753,3 +753,104 @@ async fn the_scheduler_deletes_expired_drafts_also_after_a_restart() {
         "a draft within its fifteen days stays"
     );
 }
+
+#[test]
+fn doc_verify_accepts_a_sealed_pdf_and_refuses_it_once_altered() {
+    use tongban_documents::signature::Signer;
+    use tongban_documents::{Renderer, StampKind, Template, samples};
+
+    let dir = tempfile::tempdir().unwrap();
+    let unsigned = dir.path().join("unsigned.pdf");
+    let renderer = Renderer::new();
+    let rendered = renderer
+        .render(Template::Licence, &samples::licence(), None)
+        .unwrap();
+    std::fs::write(&unsigned, &rendered.pdf).unwrap();
+    // The first run creates the keys; an unsigned file is refused.
+    let out = tongban(dir.path())
+        .args(["doc", "verify"])
+        .arg(&unsigned)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("没有电子签章"));
+
+    // Sealed with the bureau's key from keys_dir, as the server seals a licence.
+    let pem = std::fs::read_to_string(dir.path().join("data/keys/seal.key.pem")).unwrap();
+    let seal = tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&pem).unwrap();
+    let signer = Signer {
+        key: &seal,
+        name: "上海市生态环境局".into(),
+        role: "issuer".into(),
+        method: "电子印章".into(),
+        certificate: None,
+    };
+    let sealed = tongban_documents::sign_in_slot(
+        &renderer,
+        &rendered.pdf,
+        &rendered.slots[0],
+        &signer,
+        StampKind::Seal,
+        "电子印章",
+        at_time(),
+    )
+    .unwrap();
+    let file = dir.path().join("licence.pdf");
+    std::fs::write(&file, &sealed).unwrap();
+    let out = tongban(dir.path())
+        .args(["doc", "verify"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("本局电子印章") && text.contains("文件完整，全部签章有效"),
+        "{text}"
+    );
+
+    // One byte of the licence changed after sealing.
+    let mut altered = sealed.clone();
+    let at = rendered.pdf.len() / 2;
+    altered[at] ^= 0x01;
+    std::fs::write(&file, &altered).unwrap();
+    let out = tongban(dir.path())
+        .args(["doc", "verify"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an altered file passes");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("签章无效"));
+
+    // Sealed by someone else's key: intact, but not the bureau's.
+    let stranger = tongban_crypto::Sm2KeyPair::generate();
+    let forged = tongban_documents::sign_in_slot(
+        &renderer,
+        &rendered.pdf,
+        &rendered.slots[0],
+        &Signer {
+            key: &stranger,
+            ..signer
+        },
+        StampKind::Seal,
+        "电子印章",
+        at_time(),
+    )
+    .unwrap();
+    std::fs::write(&file, &forged).unwrap();
+    let out = tongban(dir.path())
+        .args(["doc", "verify"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("身份无法确认"));
+}
+
+fn at_time() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap()
+}

@@ -4,6 +4,7 @@
 //! (applicant, case): another applicant's case does not exist for them.
 #![forbid(unsafe_code)]
 
+pub mod issuing;
 pub mod ledgers;
 pub mod materials;
 

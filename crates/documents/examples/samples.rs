@@ -2,8 +2,8 @@
 //! sealed decision and an application form signed by the person and then the employer:
 //! `cargo run -p tongban-documents --example samples -- target/samples`.
 use tongban_crypto::Sm2KeyPair;
-use tongban_documents::signature::{self, Mark, Signer};
-use tongban_documents::{Renderer, Stamp, StampKind, Template};
+use tongban_documents::signature::{self, Signer};
+use tongban_documents::{Renderer, StampKind};
 
 fn sign(
     renderer: &Renderer,
@@ -15,19 +15,6 @@ fn sign(
     line: &str,
 ) -> Vec<u8> {
     let slot = slots.iter().find(|s| s.role == role).expect("slot");
-    let stamp = renderer
-        .render(
-            Template::Stamp,
-            &Stamp {
-                kind,
-                name: name.into(),
-                line: line.into(),
-                width: slot.width,
-                height: slot.height,
-            },
-            None,
-        )
-        .unwrap();
     let key = Sm2KeyPair::generate();
     let signer = Signer {
         key: &key,
@@ -37,16 +24,7 @@ fn sign(
         certificate: None,
     };
     let at = chrono::Local::now().fixed_offset();
-    signature::sign(
-        pdf,
-        &signer,
-        Some(&Mark {
-            slot,
-            stamp_pdf: &stamp.pdf,
-        }),
-        at,
-    )
-    .unwrap()
+    tongban_documents::sign_in_slot(renderer, pdf, slot, &signer, kind, line, at).unwrap()
 }
 
 fn main() {

@@ -17,3 +17,39 @@ pub use kinds::{
 };
 pub use render::{RenderError, Rendered, Renderer, Slot};
 pub use world::Template;
+
+/// Why a document could not be produced or signed.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Sign(#[from] signature::SignError),
+    #[error(transparent)]
+    Qr(#[from] qr::QrError),
+}
+
+/// Draws the signer's mark (a round seal, or a boxed name) in `slot` and signs the PDF.
+pub fn sign_in_slot(
+    renderer: &Renderer,
+    pdf: &[u8],
+    slot: &Slot,
+    signer: &signature::Signer,
+    kind: StampKind,
+    line: &str,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<Vec<u8>, DocumentError> {
+    let stamp = Stamp {
+        kind,
+        name: signer.name.clone(),
+        line: line.to_string(),
+        width: slot.width,
+        height: slot.height,
+    };
+    let stamp = renderer.render(Template::Stamp, &stamp, None)?;
+    let mark = signature::Mark {
+        slot,
+        stamp_pdf: &stamp.pdf,
+    };
+    Ok(signature::sign(pdf, signer, Some(&mark), at)?)
+}

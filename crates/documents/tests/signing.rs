@@ -3,8 +3,8 @@
 use std::process::Command;
 
 use tongban_crypto::Sm2KeyPair;
-use tongban_documents::signature::{self, Mark, Signer};
-use tongban_documents::{Renderer, Slot, Stamp, StampKind, Template, samples};
+use tongban_documents::signature::{self, Signer};
+use tongban_documents::{Renderer, Slot, StampKind, Template, samples};
 
 fn at() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339("2026-11-23T14:09:40+08:00").unwrap()
@@ -20,14 +20,6 @@ fn sign_as(
     kind: StampKind,
 ) -> Vec<u8> {
     let slot = slots.iter().find(|s| s.role == role).unwrap();
-    let stamp = Stamp {
-        kind,
-        name: name.into(),
-        line: "2026-11-23 14:09".into(),
-        width: slot.width,
-        height: slot.height,
-    };
-    let stamp = renderer.render(Template::Stamp, &stamp, None).unwrap();
     let signer = Signer {
         key,
         name: name.into(),
@@ -35,11 +27,8 @@ fn sign_as(
         method: "数字证书".into(),
         certificate: None,
     };
-    let mark = Mark {
-        slot,
-        stamp_pdf: &stamp.pdf,
-    };
-    signature::sign(pdf, &signer, Some(&mark), at()).unwrap()
+    tongban_documents::sign_in_slot(renderer, pdf, slot, &signer, kind, "2026-11-23 14:09", at())
+        .unwrap()
 }
 
 struct TwoSigned {

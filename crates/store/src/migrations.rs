@@ -70,6 +70,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "case_ledgers",
         sql: include_str!("../migrations/0011_case_ledgers.sql"),
     },
+    Migration {
+        version: 12,
+        name: "issued_documents",
+        sql: include_str!("../migrations/0012_issued_documents.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

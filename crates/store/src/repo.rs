@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cases;
 pub mod certificates;
 pub mod challenges;
+pub mod documents;
 pub mod enterprises;
 pub mod external_accounts;
 pub mod individuals;

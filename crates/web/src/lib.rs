@@ -17,6 +17,7 @@ mod portal;
 mod rate_limit;
 mod review;
 mod session;
+mod verify;
 mod workbench;
 
 use std::sync::Arc;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub items: Arc<tongban_engine::Catalogue>,
     /// Prefill sources outside Tongban, asked when an application starts.
     pub prefill: Vec<Arc<dyn tongban_engine::prefill::PrefillSource>>,
+    /// The bureau as issuer of documents: its seal key, the renderer, its public address.
+    pub bureau: Arc<tongban_cases::issuing::Bureau>,
 }
 
 /// The whole application as a router, so tests can drive it in-process.
@@ -85,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .merge(individual::routes())
         .merge(city_login::routes())
         .merge(applications::routes())
+        .merge(verify::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

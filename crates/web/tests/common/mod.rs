@@ -149,7 +149,20 @@ pub fn state(db: &TestStore, files_dir: &std::path::Path) -> AppState {
         city_login: None,
         items: std::sync::Arc::new(tongban_items::catalogue().unwrap()),
         prefill: vec![],
+        bureau: bureau(),
     }
+}
+
+/// The bureau as issuer, with a fresh seal key; one renderer per test process.
+pub fn bureau() -> std::sync::Arc<tongban_cases::issuing::Bureau> {
+    static RENDERER: std::sync::LazyLock<std::sync::Arc<tongban_documents::Renderer>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::new(tongban_documents::Renderer::new()));
+    std::sync::Arc::new(tongban_cases::issuing::Bureau {
+        name: "上海市生态环境局".into(),
+        seal: tongban_crypto::Sm2KeyPair::generate(),
+        base_url: "http://tongban.test".into(),
+        renderer: RENDERER.clone(),
+    })
 }
 
 pub fn router(db: &TestStore, files_dir: &std::path::Path) -> Router {

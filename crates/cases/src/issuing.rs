@@ -1,0 +1,272 @@
+//! Issuing documents: a licence or certificate gets a QR code signed with the bureau's key, is
+//! sealed with the bureau's e-seal, stored, and recorded with its live status; revoking it
+//! shows on the verification page at once.
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tongban_crypto::{Sm2KeyPair, Sm2PublicKey};
+use tongban_documents::signature::Signer;
+use tongban_documents::{DocumentKind, Licence, Renderer, Slot, StampKind, Template, qr};
+use tongban_domain::Timestamp;
+use tongban_files::FileStore;
+use tongban_store::documents::{self, IssuedRow};
+use tongban_store::{Store, StoreError};
+
+/// The issuing body's name as printed and sealed.
+pub const BUREAU: &str = "上海市生态环境局";
+
+/// The bureau as issuer: its name, its seal key, and where the QR codes point.
+pub struct Bureau {
+    pub name: String,
+    pub seal: Sm2KeyPair,
+    /// Public address of this server, e.g. `https://tongban.sthj.sh.gov.cn`.
+    pub base_url: String,
+    pub renderer: Arc<Renderer>,
+}
+
+impl Bureau {
+    pub fn public_key(&self) -> Sm2PublicKey {
+        self.seal.public_key()
+    }
+
+    fn signer(&self) -> Signer<'_> {
+        Signer {
+            key: &self.seal,
+            name: self.name.clone(),
+            role: "issuer".into(),
+            method: "电子印章".into(),
+            certificate: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error(transparent)]
+    Document(#[from] tongban_documents::DocumentError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("文件保存失败：{0}")]
+    Files(String),
+    #[error("{0}")]
+    Invalid(&'static str),
+}
+
+/// Beijing time, as documents print it.
+pub fn beijing(at: Timestamp) -> chrono::DateTime<chrono::FixedOffset> {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    chrono::DateTime::from_timestamp_millis(at.millis())
+        .unwrap_or_default()
+        .with_timezone(&offset)
+}
+
+/// What to issue as a licence or certificate.
+pub struct LicenceRequest {
+    pub kind: DocumentKind,
+    pub licence: Licence,
+    /// Facts the QR code vouches for besides the holder (number, credit code…).
+    pub facts: Vec<String>,
+    pub issued: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub case_id: Option<String>,
+}
+
+/// A document just issued.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub row: IssuedRow,
+    /// The signed QR payload printed on it.
+    pub payload: String,
+    pub pdf: Vec<u8>,
+}
+
+/// Renders, seals, stores and records a licence or certificate.
+pub async fn issue_licence(
+    store: &Store,
+    files: &FileStore,
+    bureau: &Arc<Bureau>,
+    request: LicenceRequest,
+) -> Result<Issued, IssueError> {
+    if !request.kind.has_qr() {
+        return Err(IssueError::Invalid("只有证照和证明带核验二维码"));
+    }
+    let id = uuid::Uuid::now_v7();
+    let claims = qr::Claims {
+        kind: request.kind,
+        id,
+        holder: request.licence.holder.clone(),
+        facts: request.facts.clone(),
+        issued: request.issued,
+        valid_until: request.valid_until,
+    };
+    let now = Timestamp::now();
+    let licence = Licence {
+        qr: true,
+        ..request.licence
+    };
+    let (title, number, holder) = (
+        licence.title.clone(),
+        licence.number.clone(),
+        licence.holder.clone(),
+    );
+    let worker = bureau.clone();
+    // Rendering is CPU work: keep it off the async workers.
+    let (pdf, slots, payload) = tokio::task::spawn_blocking(move || {
+        let payload = qr::seal(&claims, &worker.seal)?;
+        let svg = qr::svg(&qr::verify_url(&worker.base_url, &payload))?;
+        let rendered = worker
+            .renderer
+            .render(Template::Licence, &licence, Some(svg))?;
+        let slot = rendered
+            .slots
+            .iter()
+            .find(|s| s.role == "issuer")
+            .cloned()
+            .ok_or(tongban_documents::DocumentError::Sign(
+                tongban_documents::signature::SignError::Slot("模板缺少发证机关盖章位置".into()),
+            ))?;
+        let sealed = tongban_documents::sign_in_slot(
+            &worker.renderer,
+            &rendered.pdf,
+            &slot,
+            &worker.signer(),
+            StampKind::Seal,
+            "电子印章",
+            beijing(now),
+        )?;
+        Ok::<_, tongban_documents::DocumentError>((sealed, rendered.slots, payload))
+    })
+    .await
+    .map_err(|e| IssueError::Files(e.to_string()))??;
+    let stored = files
+        .put(bytes::Bytes::from(pdf.clone()))
+        .await
+        .map_err(|e| IssueError::Files(e.to_string()))?;
+    let row = IssuedRow {
+        id: id.to_string(),
+        kind: request.kind.as_str().into(),
+        case_id: request.case_id,
+        number,
+        title,
+        holder,
+        file_digest: stored.digest.to_hex(),
+        slots: serde_json::to_string(&slots).unwrap_or_else(|_| "[]".into()),
+        issued_at: now.millis(),
+        valid_until: request
+            .valid_until
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    let mut tx = store.begin().await?;
+    documents::insert(&mut tx, &row).await?;
+    tx.commit().await?;
+    Ok(Issued { row, payload, pdf })
+}
+
+/// Revokes an issued document; false if it was not live.
+pub async fn revoke(store: &Store, id: &str, reason: &str) -> Result<bool, IssueError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(IssueError::Invalid("请填写撤销原因"));
+    }
+    let mut tx = store.begin().await?;
+    let revoked = documents::revoke(&mut tx, id, reason, Timestamp::now()).await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// Whether an issued document holds today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveStatus {
+    Valid,
+    Revoked {
+        at: Timestamp,
+        reason: String,
+    },
+    Expired {
+        on: String,
+    },
+    /// Not in our records (a copy from elsewhere, or a test payload).
+    Unknown,
+}
+
+impl LiveStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Valid => "有效",
+            Self::Revoked { .. } | Self::Expired { .. } => "已失效",
+            Self::Unknown => "未查到签发记录",
+        }
+    }
+}
+
+pub fn status_of(row: Option<&IssuedRow>, today: NaiveDate) -> LiveStatus {
+    let Some(row) = row else {
+        return LiveStatus::Unknown;
+    };
+    if let Some(at) = row.revoked_at {
+        return LiveStatus::Revoked {
+            at: Timestamp(at),
+            reason: row.revoked_reason.clone().unwrap_or_default(),
+        };
+    }
+    match &row.valid_until {
+        Some(until)
+            if NaiveDate::parse_from_str(until, "%Y-%m-%d").is_ok_and(|last| today > last) =>
+        {
+            LiveStatus::Expired { on: until.clone() }
+        }
+        _ => LiveStatus::Valid,
+    }
+}
+
+/// The slots recorded for a document.
+pub fn slots_of(row: &IssuedRow) -> Vec<Slot> {
+    serde_json::from_str(&row.slots).unwrap_or_default()
+}
+
+/// Whom a signature in a PDF can be traced to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// The bureau's own e-seal key.
+    BureauSeal,
+    /// A certificate our CA issued, naming the holder; its key made the signature.
+    Certificate { holder: String },
+    /// A key we cannot vouch for.
+    Unknown,
+}
+
+impl Trust {
+    pub fn label(&self) -> String {
+        match self {
+            Self::BureauSeal => "本局电子印章".into(),
+            Self::Certificate { holder } => format!("数字证书（{holder}）"),
+            Self::Unknown => "无法确认签名者身份".into(),
+        }
+    }
+}
+
+pub fn trust_of(
+    signature: &tongban_documents::signature::SignatureInfo,
+    bureau: &Sm2PublicKey,
+    ca: &tongban_crypto::cert::Ca,
+) -> Trust {
+    if signature.public_key == *bureau {
+        return Trust::BureauSeal;
+    }
+    let Some(pem) = &signature.certificate else {
+        return Trust::Unknown;
+    };
+    match ca.verify(pem, std::time::SystemTime::now()) {
+        Ok(info) if info.public_key == signature.public_key => Trust::Certificate {
+            holder: match info.holder {
+                tongban_crypto::cert::Holder::Enterprise { name, credit_code } => {
+                    format!("{name}，{credit_code}")
+                }
+                tongban_crypto::cert::Holder::Officer { name, .. } => name,
+            },
+        },
+        _ => Trust::Unknown,
+    }
+}
