@@ -49,10 +49,12 @@ fn verify(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         file.display(),
         tongban_crypto::sm3(&pdf).to_hex()
     );
-    let mut trusted = true;
-    for (i, s) in check.signatures.iter().enumerate() {
-        let trust = issuing::trust_of(s, &keys.seal.public_key(), &keys.ca);
-        trusted &= trust != issuing::Trust::Unknown;
+    let trusts: Vec<issuing::Trust> = check
+        .signatures
+        .iter()
+        .map(|s| issuing::trust_of(s, &keys.seal.public_key(), &keys.ca))
+        .collect();
+    for (i, (s, trust)) in check.signatures.iter().zip(&trusts).enumerate() {
         println!(
             "  {}. {}（{}）{}  {}  {}  {}",
             i + 1,
@@ -68,21 +70,10 @@ fn verify(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
             }
         );
     }
-    if check.signatures.is_empty() {
-        anyhow::bail!("文件中没有电子签章");
+    let verdict = issuing::Verdict::of(&check, &trusts);
+    if verdict != issuing::Verdict::Intact {
+        anyhow::bail!("{}", verdict.message());
     }
-    if check.unsigned_tail > 0 {
-        anyhow::bail!(
-            "文件在最后一次签章后被改动过（{} 字节不受签章保护）",
-            check.unsigned_tail
-        );
-    }
-    if !check.intact() {
-        anyhow::bail!("签章无效：文件在签章后被改动过");
-    }
-    if !trusted {
-        anyhow::bail!("签章完整，但有签名者身份无法确认");
-    }
-    println!("文件完整，全部签章有效。");
+    println!("{}", verdict.message());
     Ok(())
 }

@@ -270,3 +270,44 @@ pub fn trust_of(
         _ => Trust::Unknown,
     }
 }
+
+/// The one-line answer about a PDF's signatures, the same on the page and in `tongban doc verify`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Intact,
+    NoSignatures,
+    /// A signature does not match the bytes it covers: changed after signing.
+    Broken,
+    /// This many bytes were added after the last signature.
+    ChangedAfter(usize),
+    /// Every signature holds, but not every signer is the bureau or one of our certificates.
+    UnknownSigner,
+}
+
+impl Verdict {
+    pub fn of(check: &tongban_documents::signature::Verification, trusts: &[Trust]) -> Verdict {
+        if check.signatures.is_empty() {
+            Verdict::NoSignatures
+        } else if check.signatures.iter().any(|s| !s.valid) {
+            Verdict::Broken
+        } else if check.unsigned_tail > 0 {
+            Verdict::ChangedAfter(check.unsigned_tail)
+        } else if trusts.contains(&Trust::Unknown) {
+            Verdict::UnknownSigner
+        } else {
+            Verdict::Intact
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Self::Intact => "文件完整，全部签章有效。".into(),
+            Self::NoSignatures => "文件中没有电子签章。".into(),
+            Self::Broken => "签章无效：文件在签章后被改动过。".into(),
+            Self::ChangedAfter(n) => {
+                format!("文件在最后一次签章后被改动过（{n} 字节不受签章保护）。")
+            }
+            Self::UnknownSigner => "签章完整，但有签名者身份无法确认。".into(),
+        }
+    }
+}

@@ -236,29 +236,24 @@ pub fn sign(
 ) -> Result<Vec<u8>, SignError> {
     let doc = Document::load_mem(pdf).map_err(bad)?;
     let prev = previous_xref(pdf)?;
-    let mut importer = Importer {
-        from: &doc,
-        next: doc.max_id + 1,
-        map: Default::default(),
-        out: Vec::new(),
-    };
+    // New objects are numbered after the document's own.
+    let mut next = doc.max_id + 1;
     let mut objects: Vec<(ObjectId, Object)> = Vec::new();
 
     if let Some(mark) = mark {
         let stamp = Document::load_mem(mark.stamp_pdf).map_err(bad)?;
-        let mut stamp_importer = Importer {
+        let mut importer = Importer {
             from: &stamp,
-            next: importer.next,
+            next,
             map: Default::default(),
             out: Vec::new(),
         };
-        let (form_dict, form_content) = import_stamp(&mut stamp_importer, &stamp)?;
-        importer.next = stamp_importer.next;
-        objects.append(&mut stamp_importer.out);
+        let (form_dict, form_content) = import_stamp(&mut importer, &stamp)?;
+        objects.append(&mut importer.out);
         let form_id = (importer.next, 0);
         let before_id = (importer.next + 1, 0);
         let after_id = (importer.next + 2, 0);
-        importer.next += 3;
+        next = importer.next + 3;
         objects.push((
             form_id,
             Object::Stream(Stream::new(form_dict, form_content)),
@@ -298,7 +293,7 @@ pub fn sign(
         objects.push((page_id, Object::Dictionary(page)));
     }
 
-    let sig_id = (importer.next, 0);
+    let sig_id = (next, 0);
     let size = sig_id.0 + 1;
 
     // The file as it will be, with the signature left as zeros to fill in afterwards.

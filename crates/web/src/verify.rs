@@ -185,34 +185,27 @@ async fn check_pdf(
         .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(|e| WebError::Invalid(format!("「{file_name}」无法读取：{e}")))?;
     let bureau = state.bureau.public_key();
-    let signatures: Vec<SignatureLine> = check
+    let trusts: Vec<issuing::Trust> = check
         .signatures
         .iter()
-        .map(|s| SignatureLine {
+        .map(|s| issuing::trust_of(s, &bureau, &state.ca))
+        .collect();
+    let verdict = issuing::Verdict::of(&check, &trusts);
+    let signatures = check
+        .signatures
+        .iter()
+        .zip(&trusts)
+        .map(|(s, trust)| SignatureLine {
             name: s.name.clone(),
             role: role_label(&s.role).into(),
             time: s.time.clone(),
             method: s.method.clone(),
-            trust: issuing::trust_of(s, &bureau, &state.ca).label(),
+            trust: trust.label(),
             valid: s.valid,
         })
         .collect();
-    let trusted = check
-        .signatures
-        .iter()
-        .all(|s| issuing::trust_of(s, &bureau, &state.ca) != issuing::Trust::Unknown);
-    let intact = check.intact() && trusted;
-    let verdict = if check.signatures.is_empty() {
-        "文件中没有电子签章。".to_string()
-    } else if check.signatures.iter().any(|s| !s.valid) {
-        "签章无效：文件在签章后被改动过。".to_string()
-    } else if check.unsigned_tail > 0 {
-        "文件在最后一次签章后被改动过，改动部分不受签章保护。".to_string()
-    } else if !trusted {
-        "签章完整，但有签名者身份无法确认。".to_string()
-    } else {
-        "文件完整，全部签章有效。".to_string()
-    };
+    let intact = verdict == issuing::Verdict::Intact;
+    let verdict = verdict.message();
     let digest = tongban_crypto::sm3(&bytes).to_hex();
     let issued = documents::by_file(&state.store, &digest)
         .await?
