@@ -40,6 +40,9 @@ pub struct Config {
     pub login_attempts_per_minute: i64,
     /// Seconds between housekeeping runs: expired sessions, sign-ons, rate counters and drafts.
     pub housekeeping_secs: u64,
+    /// Seconds a job's claim lasts unless its worker renews it (every third of it): how long the
+    /// jobs of a crashed instance wait before they run again.
+    pub job_lease_secs: u64,
     /// `[city_login]`: the city platform's unified login (OpenID Connect); absent means off.
     pub city_login: Option<tongban_identity::city_login::CityLoginConfig>,
 }
@@ -79,6 +82,7 @@ impl Default for Config {
             keys_dir: PathBuf::new(),
             login_attempts_per_minute: 20,
             housekeeping_secs: 3600,
+            job_lease_secs: 30,
             city_login: None,
         }
     }

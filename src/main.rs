@@ -111,6 +111,16 @@ enum CertCommand {
         #[arg(long)]
         username: Option<String>,
     },
+    /// Sign a document's digest (shown on the 签章 page) with a certificate's private key;
+    /// prints the signature to paste.
+    SignDocument {
+        /// The private key file (PKCS#8 PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// The SM3 digest shown on the page (64 hex characters).
+        #[arg(long)]
+        digest: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -227,7 +237,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let (ca, fields) = (std::sync::Arc::new(ca), std::sync::Arc::new(fields));
     let purge_store = store.clone();
     let housekeeping = Duration::from_secs(config.housekeeping_secs.max(1));
-    let scheduler = Scheduler::builder(store.clone())
+    let mut scheduler = Scheduler::builder(store.clone())
         .every("sessions.purge", housekeeping, move || {
             let store = purge_store.clone();
             async move {
@@ -270,7 +280,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 std::sync::Arc::new(tongban_identity::sms::LoggingSms),
             ),
         )
+        .on(
+            tongban_cases::batch::JOB_KIND,
+            tongban_cases::batch::handler(std::sync::Arc::new(tongban_cases::batch::Runner::new(
+                store.clone(),
+                files.clone(),
+                bureau.renderer.clone(),
+            ))),
+        )
         .build();
+    scheduler.lease = Duration::from_secs(config.job_lease_secs.max(1));
     let (stop_jobs, jobs_stopped) = watch::channel(false);
     let jobs = tokio::spawn(scheduler.run(jobs_stopped));
 
@@ -290,6 +309,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         prefill: vec![],
         bureau,
     };
+    let shutdown = shutdown_signal().context("cannot listen for SIGTERM")?;
     println!(
         "通办 Tongban 已启动：{base_url}/ （{}）",
         store.engine().name()
@@ -297,7 +317,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, engine = store.engine().name(), "listening");
     let app = tongban_web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .context("server failed")?;
 
@@ -310,26 +330,30 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// Resolves on SIGTERM or Ctrl-C: the server then stops accepting and finishes what it has.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The handlers are registered when this is called, not when first polled: it is called before
+/// the server announces itself, so a supervisor's SIGTERM right after the announcement is a
+/// graceful stop, never the default kill.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = terminate.recv() => {},
+                _ = interrupt.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+            tracing::info!("shutdown requested: finishing in-flight requests");
+        })
     }
-    tracing::info!("shutdown requested: finishing in-flight requests");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutdown requested: finishing in-flight requests");
+        })
+    }
 }
 
 async fn migrate(config: Config, status_only: bool) -> anyhow::Result<()> {
@@ -450,6 +474,19 @@ async fn cert(config: Config, command: CertCommand) -> anyhow::Result<()> {
             println!(
                 "{}",
                 base64::engine::general_purpose::STANDARD.encode(signature)
+            );
+        }
+        CertCommand::SignDocument { key, digest } => {
+            let pem = std::fs::read_to_string(&key)
+                .with_context(|| format!("无法读取私钥 {}", key.display()))?;
+            let key = tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&pem)?;
+            let digest: tongban_crypto::Sm3Digest = digest
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("摘要应为64位十六进制字符"))?;
+            println!(
+                "{}",
+                base64::engine::general_purpose::STANDARD.encode(key.sign(digest.as_bytes()))
             );
         }
     }

@@ -851,6 +851,236 @@ fn doc_verify_accepts_a_sealed_pdf_and_refuses_it_once_altered() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("身份无法确认"));
 }
 
+/// An enterprise signs a prepared form's digest with `tongban cert sign-document` (the
+/// 一证通 client's part), the signature is written in, and `tongban doc verify` traces it to the
+/// enterprise's certificate; a signature over another digest is refused.
+#[tokio::test]
+async fn an_enterprise_signs_a_form_digest_with_the_cli_and_doc_verify_names_it() {
+    use base64::Engine as _;
+    use tongban_documents::signature::SignerInfo;
+    use tongban_documents::{Renderer, StampKind, Template, samples};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    assert!(server.terminate().success());
+    let code = "91310115MA1FL8XQ34";
+    let certs = dir.path().join("data/demo-certs");
+    let pem = std::fs::read_to_string(certs.join(format!("{code}.cert.pem"))).unwrap();
+    let ca_pem = std::fs::read_to_string(dir.path().join("data/keys/ca.cert.pem")).unwrap();
+    let ca_key = std::fs::read_to_string(dir.path().join("data/keys/ca.key.pem")).unwrap();
+    let ca = tongban_crypto::cert::Ca::from_pem(&ca_pem, &ca_key).unwrap();
+    let public_key = ca
+        .verify(&pem, std::time::SystemTime::now())
+        .unwrap()
+        .public_key;
+
+    let renderer = Renderer::new();
+    let form = samples::application_form();
+    let rendered = renderer.render(Template::Form, &form, None).unwrap();
+    let slot = rendered
+        .slots
+        .iter()
+        .find(|s| s.role == form.signatures[0].role)
+        .unwrap();
+    let prepared = tongban_documents::prepare_in_slot(
+        &renderer,
+        &rendered.pdf,
+        slot,
+        &SignerInfo {
+            public_key: public_key.clone(),
+            name: "上海浦江辐射技术有限公司".into(),
+            role: slot.role.clone(),
+            method: "数字证书".into(),
+            certificate: Some(pem.clone()),
+        },
+        StampKind::Seal,
+        "数字证书签章",
+        // Now: the certificate is checked at the time the signature records.
+        chrono::Local::now().fixed_offset(),
+    )
+    .unwrap();
+    let sign = |digest: &str| {
+        let out = tongban(dir.path())
+            .args(["cert", "sign-document", "--digest", digest, "--key"])
+            .arg(certs.join(format!("{code}.key.pem")))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        base64::engine::general_purpose::STANDARD
+            .decode(String::from_utf8(out.stdout).unwrap().trim())
+            .unwrap()
+    };
+    let other = tongban_crypto::sm3(b"another document").to_hex();
+    assert!(
+        prepared.clone().finish(&public_key, &sign(&other)).is_err(),
+        "a signature over another digest is refused"
+    );
+    let signed = prepared
+        .clone()
+        .finish(&public_key, &sign(&prepared.digest().to_hex()))
+        .unwrap();
+    let file = dir.path().join("form.pdf");
+    std::fs::write(&file, &signed).unwrap();
+    let out = tongban(dir.path())
+        .args(["doc", "verify"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("数字证书（上海浦江辐射技术有限公司，{code}）"))
+            && text.contains("文件完整，全部签章有效"),
+        "{text}"
+    );
+}
+
 fn at_time() -> chrono::DateTime<chrono::FixedOffset> {
     chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00+08:00").unwrap()
+}
+
+/// A batch render survives the server being killed mid-way: after the restart it carries on
+/// and the zip holds every document exactly once.
+#[tokio::test]
+async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_once() {
+    const TOTAL: usize = 12;
+    let dir = tempfile::tempdir().unwrap();
+    // A short job lease, so the restarted server takes the dead one's job over within seconds.
+    let server = |dir: &Path| {
+        let mut cmd = tongban(dir);
+        cmd.env("TONGBAN_JOB_LEASE_SECS", "2");
+        Server::start(cmd)
+    };
+    let mut first = server(dir.path());
+    let printed = first.stdout.lock().unwrap().join("\n");
+    let password = printed
+        .split("密码均为 ")
+        .nth(1)
+        .unwrap()
+        .split('，')
+        .next()
+        .unwrap()
+        .to_string();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let token = csrf_token(&first).await;
+    let csrf = format!("tongban_csrf={token}");
+    let login = client
+        .post(first.url("/workbench/login"))
+        .header("cookie", &csrf)
+        .form(&[
+            ("username", "shi.shouli"),
+            ("password", password.as_str()),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 303);
+    let session = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let cookies = format!("{csrf}; {session}");
+    let started = client
+        .post(first.url("/workbench/batches"))
+        .header("cookie", &cookies)
+        .form(&[
+            ("source", "sample_reports"),
+            ("count", &TOTAL.to_string()),
+            ("_csrf", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 303);
+    let page = started.headers()["location"].to_str().unwrap().to_string();
+
+    let progress = |server: &Server| {
+        let request = client
+            .get(server.url(&format!("{page}/progress")))
+            .header("cookie", &cookies);
+        async move {
+            let json: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
+            (
+                json["done"].as_u64().unwrap() as usize,
+                json["state"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done_before = loop {
+        let (done, state) = progress(&first).await;
+        assert_ne!(
+            state, "done",
+            "the batch finished before it could be interrupted"
+        );
+        if done > 0 {
+            break done;
+        }
+        assert!(Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(done_before < TOTAL);
+    // A crash, not a shutdown: the job is left claimed and half done.
+    kill(Pid::from_raw(first.child.id() as i32), Signal::SIGKILL).unwrap();
+    first.wait(Duration::from_secs(10)).expect("killed");
+
+    let second = server(dir.path());
+    let (done, _) = progress(&second).await;
+    assert!(
+        done >= done_before,
+        "recorded progress survives: {done} < {done_before}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let (done, state) = progress(&second).await;
+        assert!(done <= TOTAL, "counted {done} of {TOTAL}");
+        if state == "done" {
+            assert_eq!(done, TOTAL);
+            break;
+        }
+        assert_ne!(state, "failed");
+        assert!(
+            Instant::now() < deadline,
+            "the batch did not resume: {done} / {TOTAL}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let detail = page_with(&second, &page, &cookies).await;
+    assert!(
+        detail.contains(&format!("已生成 {TOTAL} / {TOTAL} 份")) && detail.contains("已完成"),
+        "{detail}"
+    );
+    let zip = client
+        .get(second.url(&format!("{page}/zip")))
+        .header("cookie", &cookies)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), 200);
+    let bytes = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names: std::collections::BTreeSet<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    assert_eq!(archive.len(), TOTAL, "every document once");
+    assert_eq!(names.len(), TOTAL, "no name twice");
+    let expected: std::collections::BTreeSet<String> = (1..=TOTAL)
+        .map(|i| format!("示例年度报告-{i:04}.pdf"))
+        .collect();
+    assert_eq!(names, expected);
 }

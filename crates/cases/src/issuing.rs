@@ -6,7 +6,10 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use tongban_crypto::{Sm2KeyPair, Sm2PublicKey};
 use tongban_documents::signature::Signer;
-use tongban_documents::{DocumentKind, Licence, Renderer, Slot, StampKind, Template, qr};
+use tongban_documents::{DocumentKind, Letter, Licence, Renderer, Slot, StampKind, Template, qr};
+use tongban_engine::case::EventBody;
+
+use crate::CaseError;
 use tongban_domain::Timestamp;
 use tongban_files::FileStore;
 use tongban_store::documents::{self, IssuedRow};
@@ -80,6 +83,116 @@ pub struct Issued {
     pub pdf: Vec<u8>,
 }
 
+/// Renders `data` with `template` and seals it in the template's `issuer` box. Rendering is CPU
+/// work, so it runs off the async workers.
+async fn sealed<T: serde::Serialize + Send + 'static>(
+    bureau: &Arc<Bureau>,
+    template: Template,
+    data: T,
+    qr_svg: Option<String>,
+    now: Timestamp,
+) -> Result<(Vec<u8>, Vec<Slot>), IssueError> {
+    let worker = bureau.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let rendered = worker.renderer.render(template, &data, qr_svg)?;
+        let slot = rendered
+            .slots
+            .iter()
+            .find(|s| s.role == "issuer")
+            .cloned()
+            .ok_or(tongban_documents::DocumentError::Sign(
+                tongban_documents::signature::SignError::Slot("模板缺少发证机关盖章位置".into()),
+            ))?;
+        let sealed = tongban_documents::sign_in_slot(
+            &worker.renderer,
+            &rendered.pdf,
+            &slot,
+            &worker.signer(),
+            StampKind::Seal,
+            "电子印章",
+            beijing(now),
+        )?;
+        Ok::<_, tongban_documents::DocumentError>((sealed, rendered.slots))
+    })
+    .await
+    .map_err(|e| IssueError::Files(e.to_string()))??;
+    Ok(out)
+}
+
+async fn store_file(files: &FileStore, pdf: &[u8]) -> Result<String, IssueError> {
+    files
+        .put(bytes::Bytes::from(pdf.to_vec()))
+        .await
+        .map(|s| s.digest.to_hex())
+        .map_err(|e| IssueError::Files(e.to_string()))
+}
+
+/// A notice or decision on a case, drafted by an officer.
+pub struct LetterRequest {
+    pub kind: DocumentKind,
+    pub letter: Letter,
+    pub case_id: String,
+    /// Who sealed it, as the case's events name officers (`officer:<username>`).
+    pub officer: String,
+}
+
+/// Seals a letter (受理通知书, 补正告知书, 批复) with the bureau's seal, stores it, and records it
+/// as an issued document of the case and as a case event, in one transaction.
+pub async fn seal_letter(
+    store: &Store,
+    files: &FileStore,
+    bureau: &Arc<Bureau>,
+    request: LetterRequest,
+) -> Result<IssuedRow, IssueError> {
+    if request.kind.template() != Template::Letter {
+        return Err(IssueError::Invalid("只有通知书和批复以公文格式盖章"));
+    }
+    let case = tongban_store::cases::by_id(store, &request.case_id)
+        .await?
+        .ok_or(IssueError::Invalid("办件不存在"))?;
+    let now = Timestamp::now();
+    let (title, number) = (request.letter.title.clone(), request.letter.number.clone());
+    let holder = request.letter.addressee.clone();
+    let (pdf, slots) = sealed(bureau, Template::Letter, request.letter, None, now).await?;
+    let file_digest = store_file(files, &pdf).await?;
+    let row = IssuedRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: request.kind.as_str().into(),
+        case_id: Some(case.id.clone()),
+        number,
+        title,
+        holder,
+        file_digest,
+        slots: serde_json::to_string(&slots).unwrap_or_else(|_| "[]".into()),
+        issued_at: now.millis(),
+        valid_until: None,
+        revoked_at: None,
+        revoked_reason: None,
+    };
+    let mut tx = store.begin().await?;
+    documents::insert(&mut tx, &row).await?;
+    crate::chain(
+        &mut tx,
+        case,
+        &request.officer,
+        EventBody::DocumentSealed {
+            document_kind: row.kind.clone(),
+            document_id: row.id.clone(),
+            number: row.number.clone(),
+            title: row.title.clone(),
+            file: row.file_digest.clone(),
+        },
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        CaseError::Store(e) => IssueError::Store(e),
+        other => IssueError::Files(other.to_string()),
+    })?;
+    tx.commit().await?;
+    Ok(row)
+}
+
 /// Renders, seals, stores and records a licence or certificate.
 pub async fn issue_licence(
     store: &Store,
@@ -109,39 +222,12 @@ pub async fn issue_licence(
         licence.number.clone(),
         licence.holder.clone(),
     );
-    let worker = bureau.clone();
-    // Rendering is CPU work: keep it off the async workers.
-    let (pdf, slots, payload) = tokio::task::spawn_blocking(move || {
-        let payload = qr::seal(&claims, &worker.seal)?;
-        let svg = qr::svg(&qr::verify_url(&worker.base_url, &payload))?;
-        let rendered = worker
-            .renderer
-            .render(Template::Licence, &licence, Some(svg))?;
-        let slot = rendered
-            .slots
-            .iter()
-            .find(|s| s.role == "issuer")
-            .cloned()
-            .ok_or(tongban_documents::DocumentError::Sign(
-                tongban_documents::signature::SignError::Slot("模板缺少发证机关盖章位置".into()),
-            ))?;
-        let sealed = tongban_documents::sign_in_slot(
-            &worker.renderer,
-            &rendered.pdf,
-            &slot,
-            &worker.signer(),
-            StampKind::Seal,
-            "电子印章",
-            beijing(now),
-        )?;
-        Ok::<_, tongban_documents::DocumentError>((sealed, rendered.slots, payload))
-    })
-    .await
-    .map_err(|e| IssueError::Files(e.to_string()))??;
-    let stored = files
-        .put(bytes::Bytes::from(pdf.clone()))
-        .await
-        .map_err(|e| IssueError::Files(e.to_string()))?;
+    let payload =
+        qr::seal(&claims, &bureau.seal).map_err(tongban_documents::DocumentError::from)?;
+    let svg = qr::svg(&qr::verify_url(&bureau.base_url, &payload))
+        .map_err(tongban_documents::DocumentError::from)?;
+    let (pdf, slots) = sealed(bureau, Template::Licence, licence, Some(svg), now).await?;
+    let file_digest = store_file(files, &pdf).await?;
     let row = IssuedRow {
         id: id.to_string(),
         kind: request.kind.as_str().into(),
@@ -149,7 +235,7 @@ pub async fn issue_licence(
         number,
         title,
         holder,
-        file_digest: stored.digest.to_hex(),
+        file_digest,
         slots: serde_json::to_string(&slots).unwrap_or_else(|_| "[]".into()),
         issued_at: now.millis(),
         valid_until: request
@@ -258,13 +344,21 @@ pub fn trust_of(
     let Some(pem) = &signature.certificate else {
         return Trust::Unknown;
     };
-    match ca.verify(pem, std::time::SystemTime::now()) {
+    // A certificate must have been valid when it signed: an event certificate for one SMS
+    // signature, or an enterprise's that has since expired, still vouches for what it signed.
+    let signed_at = signature
+        .signed_at
+        .map_or_else(std::time::SystemTime::now, std::time::SystemTime::from);
+    match ca.verify(pem, signed_at) {
         Ok(info) if info.public_key == signature.public_key => Trust::Certificate {
             holder: match info.holder {
                 tongban_crypto::cert::Holder::Enterprise { name, credit_code } => {
                     format!("{name}，{credit_code}")
                 }
                 tongban_crypto::cert::Holder::Officer { name, .. } => name,
+                tongban_crypto::cert::Holder::Individual { name, .. } => {
+                    format!("{name}，短信验证码确认")
+                }
             },
         },
         _ => Trust::Unknown,

@@ -138,7 +138,7 @@ pub struct LedgerPage {
     pub page: i64,
 }
 
-fn decode(data: &str) -> Result<Vec<String>, CaseError> {
+pub(crate) fn decode(data: &str) -> Result<Vec<String>, CaseError> {
     serde_json::from_str(data)
         .map_err(|e| tongban_store::StoreError::InvalidRow(format!("ledger row: {e}")).into())
 }

@@ -4,9 +4,12 @@
 //! (applicant, case): another applicant's case does not exist for them.
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod issuing;
 pub mod ledgers;
 pub mod materials;
+pub mod paper;
+pub mod signing;
 
 use std::time::Duration;
 
@@ -33,21 +36,21 @@ pub enum Applicant {
 }
 
 impl Applicant {
-    fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::Enterprise { .. } => "enterprise",
             Self::Individual { .. } => "individual",
         }
     }
 
-    fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         match self {
             Self::Enterprise { id, .. } => id.as_str(),
             Self::Individual { id } => id,
         }
     }
 
-    fn actor(&self) -> String {
+    pub(crate) fn actor(&self) -> String {
         match self {
             Self::Enterprise { actor, .. } => actor.clone(),
             Self::Individual { id } => format!("individual:{id}"),
@@ -271,11 +274,23 @@ async fn append_in(
     let mut row = owned_draft(store, item, applicant, id).await?;
     let now = Timestamp::now();
     let body = body(&mut row, now)?;
+    chain(tx, row, &applicant.actor(), body, now).await
+}
+
+/// Appends `body` by `actor` to the case in `row` (already authorised by the caller) and writes
+/// the projection; `Conflict` if another event was appended since `row` was read.
+pub(crate) async fn chain(
+    tx: &mut tongban_store::Tx,
+    mut row: CaseRow,
+    actor: &str,
+    body: EventBody,
+    now: Timestamp,
+) -> Result<CaseRow, CaseError> {
     let prev_seq = row.last_seq;
     let (event, payload) = case::next_event(
-        id,
+        &row.id,
         Some((row.last_seq, &row.last_digest)),
-        &applicant.actor(),
+        actor,
         body,
         now,
     );
@@ -285,7 +300,7 @@ async fn append_in(
     if !repo::update(tx, &row, prev_seq).await? {
         return Err(CaseError::Conflict);
     }
-    repo::append_event(tx, &event_row(id, &event, payload)).await?;
+    repo::append_event(tx, &event_row(&row.id, &event, payload)).await?;
     Ok(row)
 }
 

@@ -22,12 +22,25 @@ use crate::{CryptoError, Sm2KeyPair, Sm2PublicKey};
 pub const SM2_WITH_SM3: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.501");
 const SERIAL_NUMBER_ATTR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.5");
 const UID_ATTR: ObjectIdentifier = ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1");
+/// X.520 pseudonym: an individual's account id, never the ID-card number.
+const PSEUDONYM_ATTR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.4.65");
 
 /// Whom a certificate is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Holder {
-    Enterprise { name: String, credit_code: String },
-    Officer { name: String, username: String },
+    Enterprise {
+        name: String,
+        credit_code: String,
+    },
+    Officer {
+        name: String,
+        username: String,
+    },
+    /// A person confirmed by SMS code: an event certificate for one signature (事件型证书).
+    Individual {
+        name: String,
+        account: String,
+    },
 }
 
 /// What a certificate says, read back and checked.
@@ -78,6 +91,13 @@ fn name_of(holder: &Holder) -> Result<Name, CryptoError> {
         }
         Holder::Officer { name, username } => {
             format!("{UID_ATTR}={},CN={},C=CN", escape(username), escape(name))
+        }
+        Holder::Individual { name, account } => {
+            format!(
+                "{PSEUDONYM_ATTR}={},CN={},C=CN",
+                escape(account),
+                escape(name)
+            )
         }
     };
     Name::from_str(&rdn).map_err(|e| CryptoError::Certificate(format!("名称无效：{e}")))
@@ -253,6 +273,7 @@ fn holder_of(name: &Name) -> Result<Holder, CryptoError> {
     let mut cn = None;
     let mut serial = None;
     let mut uid = None;
+    let mut pseudonym = None;
     for rdn in name.0.iter() {
         for atv in rdn.0.iter() {
             let value = x509_cert::der::asn1::Utf8StringRef::try_from(&atv.value)
@@ -265,15 +286,17 @@ fn holder_of(name: &Name) -> Result<Holder, CryptoError> {
             match atv.oid {
                 o if o == SERIAL_NUMBER_ATTR => serial = value,
                 o if o == UID_ATTR => uid = value,
+                o if o == PSEUDONYM_ATTR => pseudonym = value,
                 o if o == ObjectIdentifier::new_unwrap("2.5.4.3") => cn = value,
                 _ => {}
             }
         }
     }
     let name = cn.ok_or_else(|| CryptoError::Certificate("证书缺少名称".into()))?;
-    match (serial, uid) {
-        (Some(credit_code), None) => Ok(Holder::Enterprise { name, credit_code }),
-        (None, Some(username)) => Ok(Holder::Officer { name, username }),
+    match (serial, uid, pseudonym) {
+        (Some(credit_code), None, None) => Ok(Holder::Enterprise { name, credit_code }),
+        (None, Some(username), None) => Ok(Holder::Officer { name, username }),
+        (None, None, Some(account)) => Ok(Holder::Individual { name, account }),
         _ => Err(CryptoError::Certificate("证书持有者信息不完整".into())),
     }
 }
@@ -318,6 +341,18 @@ mod tests {
         let holder = Holder::Officer {
             name: "浦东审核员".into(),
             username: "pd.shencha".into(),
+        };
+        let pem = ca.issue(&holder, &key.public_key(), YEAR).unwrap();
+        assert_eq!(ca.verify(&pem, SystemTime::now()).unwrap().holder, holder);
+    }
+
+    #[test]
+    fn individual_certificates_carry_the_account_not_the_id_number() {
+        let ca = Ca::create("通办测试CA", YEAR).unwrap();
+        let key = Sm2KeyPair::generate();
+        let holder = Holder::Individual {
+            name: "王𡒄".into(),
+            account: "0192f0aa-7c1e-7000-8000-000000000001".into(),
         };
         let pem = ca.issue(&holder, &key.public_key(), YEAR).unwrap();
         assert_eq!(ca.verify(&pem, SystemTime::now()).unwrap().holder, holder);

@@ -9,6 +9,8 @@ pub mod qr;
 mod render;
 pub mod samples;
 pub mod signature;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod world;
 
 pub use kinds::{
@@ -39,6 +41,21 @@ pub fn sign_in_slot(
     line: &str,
     at: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<Vec<u8>, DocumentError> {
+    let prepared = prepare_in_slot(renderer, pdf, slot, &signer.info(), kind, line, at)?;
+    let signature = signer.key.sign(prepared.digest().as_bytes());
+    Ok(prepared.finish(&signer.key.public_key(), &signature)?)
+}
+
+/// Draws the signer's mark in `slot` and prepares the signature for a key held elsewhere.
+pub fn prepare_in_slot(
+    renderer: &Renderer,
+    pdf: &[u8],
+    slot: &Slot,
+    signer: &signature::SignerInfo,
+    kind: StampKind,
+    line: &str,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<signature::Prepared, DocumentError> {
     let stamp = Stamp {
         kind,
         name: signer.name.clone(),
@@ -51,5 +68,5 @@ pub fn sign_in_slot(
         slot,
         stamp_pdf: &stamp.pdf,
     };
-    Ok(signature::sign(pdf, signer, Some(&mark), at)?)
+    Ok(signature::prepare(pdf, signer, Some(&mark), at)?)
 }

@@ -28,6 +28,8 @@ pub enum SignError {
     NotPdf(String),
     #[error("签章位置有误：{0}")]
     Slot(String),
+    #[error("签名值无效：不是该证书对本文件摘要的签名")]
+    BadSignature,
 }
 
 /// Who signs, and how they proved it.
@@ -43,6 +45,80 @@ pub struct Signer<'a> {
     pub certificate: Option<String>,
 }
 
+impl Signer<'_> {
+    pub fn info(&self) -> SignerInfo {
+        SignerInfo {
+            public_key: self.key.public_key(),
+            name: self.name.clone(),
+            role: self.role.clone(),
+            method: self.method.clone(),
+            certificate: self.certificate.clone(),
+        }
+    }
+}
+
+/// A signer whose private key is elsewhere (an enterprise's 一证通 key): what the signature
+/// dictionary records before the key signs the digest.
+#[derive(Debug, Clone)]
+pub struct SignerInfo {
+    pub public_key: Sm2PublicKey,
+    pub name: String,
+    pub role: String,
+    pub method: String,
+    pub certificate: Option<String>,
+}
+
+/// A PDF with its signature update appended and the signature left as zeros: the digest goes
+/// to the signer's key, and `finish` writes what it returns.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub pdf: Vec<u8>,
+    /// Where the `<…>` of `/Contents` starts.
+    pub contents_at: usize,
+}
+
+impl Prepared {
+    /// Takes back a prepared file kept between two requests; checks the placeholder is there.
+    pub fn from_parts(pdf: Vec<u8>, contents_at: usize) -> Result<Prepared, SignError> {
+        let end = contents_at + 2 + CONTENTS_BYTES * 2;
+        let ok = end <= pdf.len()
+            && pdf[contents_at] == b'<'
+            && pdf[end - 1] == b'>'
+            && pdf[contents_at + 1..end - 1].iter().all(|&b| b == b'0');
+        if !ok {
+            return Err(bad("待签文件已损坏"));
+        }
+        Ok(Prepared { pdf, contents_at })
+    }
+
+    fn contents_end(&self) -> usize {
+        self.contents_at + 2 + CONTENTS_BYTES * 2
+    }
+
+    /// SM3 of the bytes the signature will cover: what the signer's key signs.
+    pub fn digest(&self) -> tongban_crypto::Sm3Digest {
+        covered_digest(
+            &self.pdf,
+            self.contents_at,
+            self.contents_end(),
+            self.pdf.len(),
+        )
+    }
+
+    /// Writes `signature` (DER) in, after checking it is `key`'s over the digest.
+    pub fn finish(mut self, key: &Sm2PublicKey, signature: &[u8]) -> Result<Vec<u8>, SignError> {
+        if der_prefix(signature) != Some(signature)
+            || key.verify(self.digest().as_bytes(), signature).is_err()
+        {
+            return Err(SignError::BadSignature);
+        }
+        let hex = hex::encode_upper(signature);
+        let at = self.contents_at + 1;
+        self.pdf[at..at + hex.len()].copy_from_slice(hex.as_bytes());
+        Ok(self.pdf)
+    }
+}
+
 /// The mark drawn in the signer's slot: a one-page PDF the size of the slot (see `Stamp`).
 pub struct Mark<'a> {
     pub slot: &'a Slot,
@@ -55,8 +131,10 @@ pub struct SignatureInfo {
     pub name: String,
     pub role: String,
     pub method: String,
-    /// `YYYY-MM-DD HH:MM:SS` in Beijing time, as signed.
+    /// `YYYY-MM-DD HH:MM:SS` as the signer's clock wrote it.
     pub time: String,
+    /// The same instant with its UTC offset, when the file gives one.
+    pub signed_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     pub public_key: Sm2PublicKey,
     pub certificate: Option<String>,
     /// SM3 of the bytes this signature covers, hex.
@@ -234,6 +312,18 @@ pub fn sign(
     mark: Option<&Mark>,
     at: chrono::DateTime<chrono::FixedOffset>,
 ) -> Result<Vec<u8>, SignError> {
+    let prepared = prepare(pdf, &signer.info(), mark, at)?;
+    let signature = signer.key.sign(prepared.digest().as_bytes());
+    prepared.finish(&signer.key.public_key(), &signature)
+}
+
+/// Appends the signer's mark and signature dictionary to `pdf`, the signature left to fill.
+pub fn prepare(
+    pdf: &[u8],
+    signer: &SignerInfo,
+    mark: Option<&Mark>,
+    at: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<Prepared, SignError> {
     let doc = Document::load_mem(pdf).map_err(bad)?;
     let prev = previous_xref(pdf)?;
     // New objects are numbered after the document's own.
@@ -325,7 +415,7 @@ pub fn sign(
     write!(
         out,
         " /Tongban.Key <{}>",
-        hex::encode_upper(signer.key.public_key().to_spki_der())
+        hex::encode_upper(signer.public_key.to_spki_der())
     )
     .map_err(bad)?;
     if let Some(pem) = &signer.certificate {
@@ -375,11 +465,10 @@ pub fn sign(
         out.len() - contents_end
     );
     out[range_at..range_at + ranges.len()].copy_from_slice(ranges.as_bytes());
-    let digest = covered_digest(&out, contents_at, contents_end, out.len());
-    let signature = signer.key.sign(digest.as_bytes());
-    let hex = hex::encode_upper(&signature);
-    out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(out)
+    Ok(Prepared {
+        pdf: out,
+        contents_at,
+    })
 }
 
 fn covered_digest(
@@ -438,15 +527,19 @@ pub fn verify(pdf: &[u8]) -> Result<Verification, SignError> {
             Ok(Object::String(pem, _)) => String::from_utf8(pem.clone()).ok(),
             _ => None,
         };
-        let time = match dict.get(b"M") {
-            Ok(Object::String(m, _)) => pdf_date(&String::from_utf8_lossy(m)),
-            _ => String::new(),
+        let (time, signed_at) = match dict.get(b"M") {
+            Ok(Object::String(m, _)) => {
+                let m = String::from_utf8_lossy(m);
+                (pdf_date(&m), pdf_instant(&m))
+            }
+            _ => (String::new(), None),
         };
         let mut info = SignatureInfo {
             name: decode_text(dict.get(b"Name").ok()),
             role: decode_text(dict.get(b"Tongban.Role").ok()),
             method: decode_text(dict.get(b"Reason").ok()),
             time,
+            signed_at,
             public_key,
             certificate,
             digest: String::new(),
@@ -502,6 +595,18 @@ fn pdf_date(m: &str) -> String {
         &d[10..12],
         &d[12..14]
     )
+}
+
+/// `D:20261123141000+08'00'` → that instant; `None` without a full date and offset.
+fn pdf_instant(m: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let d = m.trim_start_matches("D:").replace('\'', "");
+    chrono::DateTime::parse_from_str(&d, "%Y%m%d%H%M%S%z")
+        .ok()
+        .or_else(|| {
+            let utc = d.strip_suffix('Z')?;
+            let naive = chrono::NaiveDateTime::parse_from_str(utc, "%Y%m%d%H%M%S").ok()?;
+            Some(naive.and_utc().fixed_offset())
+        })
 }
 
 /// SM3 of the whole file, hex: what a case event records of a signed document.

@@ -1,31 +1,9 @@
 //! Every document kind renders to a PDF whose text (read back by poppler's `pdftotext`, as
 //! a user's viewer or a search engine would) holds what the document must say.
-use std::process::Command;
-
 use tongban_documents::fonts::{self, MISSING_MARK};
 use tongban_documents::{Field, Licence, Renderer, Template, samples};
 
-/// The PDF's text as `pdftotext -layout` reads it.
-fn text_of(pdf: &[u8]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("doc.pdf");
-    std::fs::write(&path, pdf).unwrap();
-    let out = Command::new("pdftotext")
-        .arg("-layout")
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (Debian poppler-utils) is needed for this test; .ci/run installs it");
-    assert!(
-        out.status.success(),
-        "pdftotext failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // Layout mode pads with spaces; compare without them.
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .replace([' ', '\u{3000}'], "")
-}
+use tongban_documents::testing::text_of;
 
 fn assert_says(kind: &str, text: &str, expected: &[&str]) {
     // A title may wrap onto a second line.

@@ -96,6 +96,8 @@ fn two_parties_sign_in_order_and_both_signatures_hold() {
     assert_eq!(check.signatures[0].public_key, s.person.public_key());
     assert_eq!(check.signatures[1].public_key, s.employer.public_key());
     assert_eq!(check.signatures[0].time, "2026-11-23 14:09:40");
+    // The instant keeps its offset, so a certificate is checked at the right moment.
+    assert_eq!(check.signatures[0].signed_at, Some(at()));
     // The person's signature covers exactly the file as the person signed it.
     assert_eq!(check.signatures[0].covers, s.first.len());
     assert_eq!(check.signatures[1].covers, s.both.len());
@@ -185,4 +187,32 @@ fn poppler_reads_the_signed_file_and_draws_both_marks() {
         String::from_utf8_lossy(&png.stderr)
     );
     assert!(dir.path().join("page.png").exists());
+}
+
+#[test]
+fn a_signing_time_in_another_offset_is_the_same_instant() {
+    let renderer = Renderer::new();
+    let rendered = renderer
+        .render(Template::Form, &samples::application_form(), None)
+        .unwrap();
+    let key = Sm2KeyPair::generate();
+    let signer = Signer {
+        key: &key,
+        name: "王珺".into(),
+        role: "applicant".into(),
+        method: "数字证书".into(),
+        certificate: None,
+    };
+    let utc = at().with_timezone(&chrono::FixedOffset::east_opt(0).unwrap());
+    let signed = signature::sign(&rendered.pdf, &signer, None, utc).unwrap();
+    let check = signature::verify(&signed).unwrap();
+    assert_eq!(
+        check.signatures[0].time, "2026-11-23 06:09:40",
+        "as the clock wrote it"
+    );
+    assert_eq!(
+        check.signatures[0].signed_at,
+        Some(at()),
+        "the same instant"
+    );
 }

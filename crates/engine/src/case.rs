@@ -90,6 +90,23 @@ pub enum EventBody {
         ledger: String,
         row: i64,
     },
+    /// 签章: a party signed the case's form. `file` is the signed PDF's SM3 (its key in the file
+    /// store), `covered` the SM3 its signature covers.
+    DocumentSigned {
+        role: String,
+        name: String,
+        method: String,
+        file: String,
+        covered: String,
+    },
+    /// The bureau sealed a document of the case (a decision letter, a notice) and issued it.
+    DocumentSealed {
+        document_kind: String,
+        document_id: String,
+        number: String,
+        title: String,
+        file: String,
+    },
 }
 
 impl EventBody {
@@ -103,6 +120,8 @@ impl EventBody {
             Self::LedgerImported { .. } => "ledger_imported",
             Self::LedgerRowAdded { .. } => "ledger_row_added",
             Self::LedgerRowRemoved { .. } => "ledger_row_removed",
+            Self::DocumentSigned { .. } => "document_signed",
+            Self::DocumentSealed { .. } => "document_sealed",
         }
     }
 
@@ -117,6 +136,8 @@ impl EventBody {
             Self::LedgerImported { .. } => "导入台账",
             Self::LedgerRowAdded { .. } => "填写台账",
             Self::LedgerRowRemoved { .. } => "删除台账行",
+            Self::DocumentSigned { .. } => "签章",
+            Self::DocumentSealed { .. } => "出具文书",
         }
     }
 }
@@ -249,7 +270,9 @@ pub fn project(events: &[Event]) -> Option<Projection> {
             | EventBody::MaterialRemoved { .. }
             | EventBody::LedgerImported { .. }
             | EventBody::LedgerRowAdded { .. }
-            | EventBody::LedgerRowRemoved { .. } => {}
+            | EventBody::LedgerRowRemoved { .. }
+            | EventBody::DocumentSigned { .. }
+            | EventBody::DocumentSealed { .. } => {}
         }
     }
     Some(p)

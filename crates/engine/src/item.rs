@@ -9,7 +9,7 @@ use crate::condition::Condition;
 use crate::rules::{Rule, RuleRegistry};
 use crate::spec::{
     ApplicantKind, FieldKindSpec, FieldSpec, GuideEntry, ItemSpec, KindSpec, LedgerSpec,
-    MaterialSpec, ModuleSpec, NoticeSpec,
+    MaterialSpec, ModuleSpec, NoticeSpec, SigningParty,
 };
 use crate::values::FormData;
 
@@ -125,6 +125,15 @@ pub struct Item {
     pub steps: Vec<Step>,
     pub materials: Vec<Material>,
     pub rules: Vec<(String, Rule)>,
+    /// Who signs the submitted form, in order (at least the applicant).
+    pub signing: Signing,
+}
+
+/// The signed form of a submitted case and its signers, in signing order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signing {
+    pub title: String,
+    pub parties: Vec<SigningParty>,
 }
 
 /// Material types we can recognise by content.
@@ -141,6 +150,58 @@ struct Checker {
 }
 
 impl Checker {
+    /// The signers: `applicant` first and once; an `employer` names a credit-code field.
+    fn signing(&mut self, spec: &ItemSpec, steps: &[Step]) -> Signing {
+        let default_label = match spec.applicants.first() {
+            Some(ApplicantKind::Individual) => "申请人（签名）",
+            _ => "申请单位（盖章）",
+        };
+        let Some(signing) = &spec.signing else {
+            return Signing {
+                title: spec.name.clone(),
+                parties: vec![SigningParty {
+                    role: "applicant".into(),
+                    label: default_label.into(),
+                    credit_code_field: None,
+                }],
+            };
+        };
+        if signing.parties.first().map(|p| p.role.as_str()) != Some("applicant") {
+            self.problems
+                .push("signing: the first party is the applicant".into());
+        }
+        let mut roles = BTreeSet::new();
+        for party in &signing.parties {
+            if !roles.insert(party.role.clone()) {
+                self.problems
+                    .push(format!("signing: role `{}` twice", party.role));
+            }
+            match (party.role.as_str(), &party.credit_code_field) {
+                ("applicant", None) => {}
+                ("employer", Some(field)) => {
+                    let kind = steps
+                        .iter()
+                        .flat_map(|s| &s.sections)
+                        .flat_map(|s| &s.fields)
+                        .find(|f| &f.id == field)
+                        .map(|f| &f.kind);
+                    if !matches!(kind, Some(FieldKind::CreditCode)) {
+                        self.problems.push(format!(
+                            "signing: `{field}` is not a credit_code field of the form"
+                        ));
+                    }
+                }
+                (role, _) => self.problems.push(format!(
+                    "signing: `{role}`: roles are `applicant` and `employer` (with credit_code_field)"
+                )),
+            }
+        }
+        Signing {
+            title: signing.title.clone().unwrap_or_else(|| spec.name.clone()),
+            parties: signing.parties.clone(),
+        }
+    }
+
     fn condition(
         &mut self,
         spec: &Option<crate::spec::ConditionSpec>,
@@ -380,7 +441,7 @@ impl Item {
             c.problems.push("steps: at least one".into());
         }
         let mut step_ids = BTreeSet::new();
-        let steps = spec
+        let steps: Vec<Step> = spec
             .steps
             .iter()
             .map(|s| {
@@ -432,6 +493,7 @@ impl Item {
                     .push(format!("rules: `{name}` is not registered")),
             }
         }
+        let signing = c.signing(&spec, &steps);
         if !c.problems.is_empty() {
             return Err(SpecError {
                 item: spec.id,
@@ -457,6 +519,7 @@ impl Item {
             steps,
             materials,
             rules: resolved,
+            signing,
         })
     }
 

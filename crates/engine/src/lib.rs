@@ -13,7 +13,10 @@ pub mod spec;
 pub mod validate;
 pub mod values;
 
-pub use item::{Catalogue, Field, FieldKind, Item, Ledger, Material, Section, SpecError, Step};
+pub use item::{
+    Catalogue, Field, FieldKind, Item, Ledger, Material, Section, Signing, SpecError, Step,
+};
 pub use rules::RuleRegistry;
+pub use spec::SigningParty;
 pub use validate::Problem;
 pub use values::{FormData, Value};

@@ -36,6 +36,30 @@ pub struct ItemSpec {
     /// Cross-field rules, by the name they are registered under (see `rules.rs`).
     #[serde(default)]
     pub rules: Vec<String>,
+    /// 签章: who signs the submitted form, in order. Absent: the applicant alone.
+    #[serde(default)]
+    pub signing: Option<SigningSpec>,
+}
+
+/// The document the applicant side signs after submitting, and its signers in order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningSpec {
+    /// The title printed on the document, e.g. 辐射安全培训申请表.
+    pub title: Option<String>,
+    pub parties: Vec<SigningParty>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SigningParty {
+    /// `applicant`, or `employer` (an enterprise named by a credit-code field of the form).
+    pub role: String,
+    /// What the box says, e.g. 申请人签名, 工作单位盖章.
+    pub label: String,
+    /// For `employer`: the field holding the enterprise's unified social credit code.
+    #[serde(default)]
+    pub credit_code_field: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

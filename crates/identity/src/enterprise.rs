@@ -557,6 +557,13 @@ pub fn sign_login(key: &tongban_crypto::Sm2KeyPair, challenge: &str, credit_code
     key.sign(&login_message(challenge, credit_code))
 }
 
+/// The serial of a valid certificate issued by `ca`, as the certificates table records it.
+pub fn certificate_serial(ca: &Ca, pem: &str) -> Result<String, EnterpriseError> {
+    ca.verify(pem.trim(), SystemTime::now())
+        .map(|i| i.serial)
+        .map_err(|e| EnterpriseError::Certificate(e.to_string()))
+}
+
 /// The public key of a certificate issued by `ca` (for tools that hold only the certificate).
 pub fn certificate_key(ca: &Ca, pem: &str) -> Result<Sm2PublicKey, EnterpriseError> {
     ca.verify(pem, SystemTime::now())

@@ -4,15 +4,25 @@
 
 use tongban_engine::{Catalogue, RuleRegistry, SpecError};
 
+pub mod radiation;
+
 /// Every item spec, by file.
-const SPECS: &[(&str, &str)] = &[(
-    "radiation-self-check.toml",
-    include_str!("../specs/radiation-self-check.toml"),
-)];
+const SPECS: &[(&str, &str)] = &[
+    (
+        "radiation-self-check.toml",
+        include_str!("../specs/radiation-self-check.toml"),
+    ),
+    (
+        "radiation-annual-report.toml",
+        include_str!("../specs/radiation-annual-report.toml"),
+    ),
+];
 
 /// The rules items may name: the engine's standard ones and the services' own.
 pub fn rules() -> RuleRegistry {
-    RuleRegistry::standard()
+    let mut rules = RuleRegistry::standard();
+    radiation::register(&mut rules);
+    rules
 }
 
 /// Loads and checks every item; any mistake in any spec is an error naming the file.
@@ -20,7 +30,9 @@ pub fn catalogue() -> Result<Catalogue, SpecError> {
     let rules = rules();
     let mut items = Vec::with_capacity(SPECS.len());
     for (file, text) in SPECS {
-        let item = tongban_engine::Item::load(text, &rules).map_err(|mut e| {
+        // Reference lists (`{nuclides}`) are put in before the spec is read.
+        let text = radiation::expand(text);
+        let item = tongban_engine::Item::load(&text, &rules).map_err(|mut e| {
             e.item = format!("{file} ({})", e.item);
             e
         })?;
@@ -35,5 +47,6 @@ mod tests {
     fn every_spec_loads() {
         let catalogue = super::catalogue().unwrap();
         assert!(catalogue.get("radiation-self-check").is_some());
+        assert!(catalogue.get("radiation-annual-report").is_some());
     }
 }

@@ -4,6 +4,12 @@
 //! done once its handler returned success, and a claim left by a crashed worker expires.
 //!
 //! Handlers must be idempotent, because a job whose worker died mid-run runs again.
+//!
+//! Leases are short and renewed: while a pass runs, its worker extends the claims of the jobs it
+//! still holds every third of a lease, so a run may take longer than a lease, and a job whose
+//! worker died runs again within one lease. (Reclaiming "the previous process's" claims at
+//! start-up instead would be wrong with several instances: a starting instance cannot tell a dead
+//! worker's claim from a live sibling's.)
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
@@ -48,7 +54,8 @@ pub struct Pass {
 pub struct Scheduler {
     store: Store,
     handlers: Arc<HashMap<String, Registered>>,
-    /// How long a claim lasts before another worker may take the job.
+    /// How long a claim lasts, unless renewed, before another worker may take the job: after a
+    /// crash, how long the jobs the dead worker held wait. Renewed every third of it.
     pub lease: Duration,
     /// How often the loop looks for due work.
     pub poll: Duration,
@@ -102,7 +109,7 @@ impl SchedulerBuilder {
         Scheduler {
             store: self.store,
             handlers: Arc::new(self.handlers),
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
             batch: 16,
         }
@@ -111,6 +118,34 @@ impl SchedulerBuilder {
 
 fn recurring_key(kind: &str) -> String {
     format!("recurring:{kind}")
+}
+
+/// Renews the claims in `held` every third of `lease` until aborted.
+async fn heartbeat(
+    store: Store,
+    held: Arc<std::sync::Mutex<Vec<(tongban_domain::ids::JobId, i32)>>>,
+    lease: Duration,
+) {
+    let every = (lease / 3).max(Duration::from_millis(100));
+    loop {
+        tokio::time::sleep(every).await;
+        let jobs = held.lock().map(|h| h.clone()).unwrap_or_default();
+        if jobs.is_empty() {
+            continue;
+        }
+        let until = tongban_domain::Timestamp::now().after(lease);
+        match jobs::renew(&store, &jobs, until).await {
+            Ok(n) if (n as usize) < jobs.len() => {
+                tracing::warn!(
+                    held = jobs.len(),
+                    renewed = n,
+                    "a job claim expired before it was renewed"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot renew job claims"),
+        }
+    }
 }
 
 /// Delay before the next attempt: 5 s, 10 s, 20 s … capped at one hour.
@@ -150,14 +185,35 @@ impl Scheduler {
             self.batch,
         )
         .await?;
+        if claimed.is_empty() {
+            return Ok(pass);
+        }
+        let held = Arc::new(std::sync::Mutex::new(
+            claimed
+                .iter()
+                .map(|j| (j.id.clone(), j.attempt))
+                .collect::<Vec<_>>(),
+        ));
+        // A task of its own, so renewing never waits on the handler (which may hold the one
+        // SQLite writer) and the handler never waits on renewing.
+        let heartbeat = tokio::spawn(heartbeat(self.store.clone(), held.clone(), self.lease));
+        let mut outcome = Ok(());
         for job in claimed {
-            match self.run_one(&job).await? {
-                None => pass.succeeded += 1,
-                Some(JobState::Dead) => pass.dead += 1,
-                Some(_) => pass.retried += 1,
+            match self.run_one(&job).await {
+                Ok(None) => pass.succeeded += 1,
+                Ok(Some(JobState::Dead)) => pass.dead += 1,
+                Ok(Some(_)) => pass.retried += 1,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            if let Ok(mut held) = held.lock() {
+                held.retain(|(id, _)| *id != job.id);
             }
         }
-        Ok(pass)
+        heartbeat.abort();
+        outcome.map(|()| pass)
     }
 
     async fn run_one(&self, job: &ClaimedJob) -> Result<Option<JobState>, StoreError> {

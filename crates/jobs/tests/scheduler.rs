@@ -158,3 +158,70 @@ fn backoff_doubles_and_is_capped() {
     assert_eq!(tongban_jobs::backoff(4), Duration::from_secs(40));
     assert_eq!(tongban_jobs::backoff(30), Duration::from_secs(3600));
 }
+
+store_test!(
+    a_run_longer_than_the_lease_keeps_its_job_and_a_dead_workers_job_runs_again,
+    |db: TestStore| async move {
+        let store = db.store.clone();
+        let mut tx = store.begin().await.unwrap();
+        for kind in ["batch.long", "batch.queued_behind"] {
+            jobs::enqueue(&mut tx, &NewJob::new(kind, serde_json::json!({})))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let scheduler = |store: &Store| {
+            let (long, behind) = (runs.clone(), runs.clone());
+            let mut s = Scheduler::builder(store.clone())
+                .on("batch.long", move |_| {
+                    let runs = long.clone();
+                    async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                        Ok(())
+                    }
+                })
+                .on("batch.queued_behind", move |_| {
+                    let runs = behind.clone();
+                    async move {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        Ok(())
+                    }
+                })
+                .build();
+            s.lease = Duration::from_millis(600);
+            s
+        };
+        // Worker A takes both jobs and works on the long one for more than two leases; worker
+        // B, looking meanwhile, finds every claim renewed: neither job runs twice.
+        let a = scheduler(&store);
+        let b = scheduler(&store);
+        let worker_a = tokio::spawn(async move { a.run_due().await.unwrap() });
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(
+            b.run_due().await.unwrap(),
+            Default::default(),
+            "B claims nothing"
+        );
+        assert_eq!(worker_a.await.unwrap().succeeded, 2);
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+        // A worker that dies holding a claim: the job runs again once the lease lapses.
+        let mut tx = store.begin().await.unwrap();
+        jobs::enqueue(
+            &mut tx,
+            &NewJob::new("batch.queued_behind", serde_json::json!({})),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let claimed = jobs::claim(&store, Timestamp::now(), Duration::from_millis(600), 1)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1, "the dead worker's claim");
+        assert_eq!(b.run_due().await.unwrap().succeeded, 0, "still claimed");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(b.run_due().await.unwrap().succeeded, 1);
+    }
+);

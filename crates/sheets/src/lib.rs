@@ -1,11 +1,17 @@
 //! Ledgers (台账) as xlsx. The template and the export are written from the ledger's columns; an
 //! import reads the sheet, checks every cell against its column exactly as the form checks a
 //! field, and either returns every row or every problem — never some rows.
+//!
+//! Query results of any shape are written by [`export_table`] (module `table`): typed cells under
+//! Chinese headers, for the officers' query pages.
 #![forbid(unsafe_code)]
+
+mod table;
+pub use table::{Cell, Column, ColumnKind, display_width, export_table};
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, DataRef, Reader, Xlsx, XlsxError as ReadError, open_workbook_from_rs};
 use rust_xlsxwriter::{DataValidation, Format, Workbook, XlsxError};
 use tongban_engine::validate::check;
 use tongban_engine::{Field, FieldKind, Ledger, Value};
@@ -161,15 +167,16 @@ pub fn export(ledger: &Ledger, rows: &[Row]) -> Result<Vec<u8>, WriteError> {
 }
 
 /// A cell as the text a person typed: whole numbers without `.0`, dates as `YYYY-MM-DD`.
-fn cell_text(cell: &Data, column: &Field) -> Result<String, String> {
+fn cell_text(cell: &DataRef<'_>, column: &Field) -> Result<String, String> {
     Ok(match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        Data::DateTime(dt) => {
+        DataRef::Empty => String::new(),
+        DataRef::String(s) => s.trim().to_string(),
+        DataRef::SharedString(s) => s.trim().to_string(),
+        DataRef::Int(i) => i.to_string(),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        DataRef::Float(f) => f.to_string(),
+        DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        DataRef::DateTime(dt) => {
             let (y, m, d, ..) = dt.to_ymd_hms_milli();
             if matches!(column.kind, FieldKind::Date) || dt.is_datetime() {
                 format!("{y:04}-{m:02}-{d:02}")
@@ -177,10 +184,22 @@ fn cell_text(cell: &Data, column: &Field) -> Result<String, String> {
                 dt.as_f64().to_string()
             }
         }
-        Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => return Err(format!("单元格有错误（{e}）")),
+        DataRef::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
+        DataRef::DurationIso(s) => s.clone(),
+        DataRef::Error(e) => return Err(format!("单元格有错误（{e}）")),
     })
+}
+
+/// Whether a cell shows nothing: no value, or only spaces.
+fn is_blank(cell: &DataRef<'_>) -> bool {
+    match cell {
+        DataRef::Empty => true,
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
+            s.trim().is_empty()
+        }
+        DataRef::SharedString(s) => s.trim().is_empty(),
+        _ => false,
+    }
 }
 
 /// Strips the marks a person may add to a title (`*`, spaces) before comparing it.
@@ -194,7 +213,27 @@ fn normalise_title(s: &str) -> String {
 
 /// 台账导入: reads the ledger's sheet (by its title, else the first), checks the header and every
 /// cell, and returns all rows — or every problem and no rows.
+///
+/// The sheet is read cell by cell as it is unzipped, so only the rows returned are held, never
+/// the whole sheet as well.
 pub fn import(ledger: &Ledger, bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
+    let mut rows = Vec::new();
+    import_each(ledger, bytes, |row| rows.push(row))?;
+    Ok(rows)
+}
+
+/// [`import`] without gathering the rows: `each` is called with every good row, in sheet order,
+/// as it is read, and the number of rows is returned.
+///
+/// The file is still all or nothing, but the caller must make it so: once a problem is found
+/// `each` is not called again, yet the rest of the sheet is read to name every problem, and the
+/// error comes only at the end — so rows already passed to `each` must then be thrown away (for
+/// instance by rolling back the transaction they were written in).
+pub fn import_each(
+    ledger: &Ledger,
+    bytes: &[u8],
+    each: impl FnMut(Row),
+) -> Result<usize, ImportError> {
     let mut book: Xlsx<_> =
         open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
     let names = book.sheet_names();
@@ -205,78 +244,484 @@ pub fn import(ledger: &Ledger, bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
         .or_else(|| names.first())
         .cloned()
         .ok_or(ImportError::NoSheet)?;
-    let range = book
-        .worksheet_range(&name)
-        .map_err(|_| ImportError::NotXlsx)?;
-    let (first_row, first_col) = range.start().unwrap_or((0, 0));
-    let mut rows = range.rows();
-    let problem = |row: u32, column: String, message: String| CellProblem {
-        sheet: name.clone(),
-        row,
-        column,
-        message,
-    };
+    let mut reading = Reading::new(ledger, name.clone(), each);
+    match book.worksheet_cells_reader(&name) {
+        Ok(mut cells) => {
+            while let Some(cell) = cells.next_cell().map_err(|_| ImportError::NotXlsx)? {
+                reading.cell(cell.get_position(), cell.get_value())?;
+            }
+        }
+        // A chart sheet, say: it has no cells, so the header is missing.
+        Err(ReadError::NotAWorksheet(_)) => {}
+        Err(_) => return Err(ImportError::NotXlsx),
+    }
+    reading.finish()
+}
 
-    // The header must name the ledger's columns, in order.
-    let header: Vec<String> = rows
-        .next()
-        .map(|r| r.iter().map(|c| normalise_title(&c.to_string())).collect())
-        .unwrap_or_default();
-    let header_row = first_row + 1;
-    let mut problems = vec![];
-    for (i, column) in ledger.columns.iter().enumerate() {
-        let at = i.checked_sub(first_col as usize).map(|j| header.get(j));
-        let found = at.flatten().cloned().unwrap_or_default();
-        if found != normalise_title(&title(column)) && found != normalise_title(&column.label) {
-            problems.push(problem(
-                header_row,
-                format!("{}列", column_letter(i)),
-                format!("表头应为「{}」，请使用下载的模板", title(column)),
-            ));
+/// An import part way through the sheet. Cells come row by row (rows in order, a row's cells
+/// left to right) with their positions; rows or cells with nothing in them may be missing.
+struct Reading<'l, F> {
+    ledger: &'l Ledger,
+    sheet: String,
+    /// The header's row (zero-based): the first with a value in any cell.
+    header_row: Option<u32>,
+    /// The header's titles so far, a title per column, normalised.
+    titles: Vec<String>,
+    /// Past the header, gathering data rows.
+    in_body: bool,
+    /// The data row being gathered (zero-based), a cell's text or problem per column, and
+    /// whether every cell seen in it, in any column, was blank.
+    line_row: u32,
+    texts: Vec<Result<String, String>>,
+    line_blank: bool,
+    problems: Vec<CellProblem>,
+    each: F,
+    rows: usize,
+}
+
+impl<'l, F: FnMut(Row)> Reading<'l, F> {
+    fn new(ledger: &'l Ledger, sheet: String, each: F) -> Self {
+        let n = ledger.columns.len();
+        Reading {
+            ledger,
+            sheet,
+            header_row: None,
+            titles: vec![String::new(); n],
+            in_body: false,
+            line_row: 0,
+            texts: Vec::with_capacity(n),
+            line_blank: true,
+            problems: vec![],
+            each,
+            rows: 0,
         }
     }
-    if !problems.is_empty() {
-        return Err(ImportError::Cells(problems));
+
+    fn problem(&mut self, row: u32, column: String, message: String) {
+        self.problems.push(CellProblem {
+            sheet: self.sheet.clone(),
+            row,
+            column,
+            message,
+        });
     }
 
-    let mut out = Vec::new();
-    for (offset, cells) in rows.enumerate() {
-        let excel_row = header_row + 1 + offset as u32;
-        if cells.iter().all(|c| matches!(c, Data::Empty))
-            || cells.iter().all(|c| c.to_string().trim().is_empty())
-        {
-            continue;
+    fn cell(&mut self, (row, col): (u32, u32), value: &DataRef<'_>) -> Result<(), ImportError> {
+        let col = col as usize;
+        if self.in_body {
+            if row != self.line_row {
+                self.end_line();
+                self.start_line(row);
+            }
+        } else {
+            match self.header_row {
+                None if matches!(value, DataRef::Empty) => return Ok(()),
+                None => self.header_row = Some(row),
+                Some(header) if header == row => {}
+                Some(_) => {
+                    self.check_header()?;
+                    self.in_body = true;
+                    self.start_line(row);
+                }
+            }
+            if !self.in_body {
+                if let Some(title) = self.titles.get_mut(col) {
+                    *title = normalise_title(&Data::from(value.clone()).to_string());
+                }
+                return Ok(());
+            }
         }
+        if let Some(column) = self.ledger.columns.get(col) {
+            self.texts[col] = cell_text(value, column);
+        }
+        if !is_blank(value) {
+            self.line_blank = false;
+        }
+        Ok(())
+    }
+
+    /// The header must name the ledger's columns, in order.
+    fn check_header(&mut self) -> Result<(), ImportError> {
+        let row = self.header_row.map_or(1, |r| r + 1);
+        for (i, column) in self.ledger.columns.iter().enumerate() {
+            let found = &self.titles[i];
+            if *found != normalise_title(&title(column)) && *found != normalise_title(&column.label)
+            {
+                self.problems.push(CellProblem {
+                    sheet: self.sheet.clone(),
+                    row,
+                    column: format!("{}列", column_letter(i)),
+                    message: format!("表头应为「{}」，请使用下载的模板", title(column)),
+                });
+            }
+        }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ImportError::Cells(std::mem::take(&mut self.problems)))
+        }
+    }
+
+    fn start_line(&mut self, row: u32) {
+        self.line_row = row;
+        self.line_blank = true;
+        self.texts.clear();
+        self.texts
+            .resize_with(self.ledger.columns.len(), || Ok(String::new()));
+    }
+
+    /// Checks the gathered row, unless it is blank, and passes it on if nothing is wrong so far.
+    fn end_line(&mut self) {
+        if self.line_blank {
+            return;
+        }
+        let excel_row = self.line_row + 1;
+        let ledger = self.ledger;
+        let mut texts = std::mem::take(&mut self.texts);
         let mut row = Vec::with_capacity(ledger.columns.len());
-        for (i, column) in ledger.columns.iter().enumerate() {
+        for (i, (column, text)) in ledger.columns.iter().zip(texts.drain(..)).enumerate() {
             let locate = || format!("{}列「{}」", column_letter(i), title(column));
-            let cell = cells.get(i).unwrap_or(&Data::Empty);
-            let text = match cell_text(cell, column) {
+            let text = match text {
                 Ok(t) => t,
                 Err(e) => {
-                    problems.push(problem(excel_row, locate(), e));
+                    self.problem(excel_row, locate(), e);
                     row.push(String::new());
                     continue;
                 }
             };
             match check(column, &Value::One(text)) {
                 Ok(Value::One(v)) if v.is_empty() && column.required => {
-                    problems.push(problem(excel_row, locate(), "必填，不能为空".into()));
+                    self.problem(excel_row, locate(), "必填，不能为空".into());
                     row.push(v);
                 }
                 Ok(Value::One(v)) => row.push(v),
                 Ok(Value::Many(v)) => row.push(v.join("、")),
                 Err(e) => {
-                    problems.push(problem(excel_row, locate(), e));
+                    self.problem(excel_row, locate(), e);
                     row.push(String::new());
                 }
             }
         }
-        out.push(row);
+        self.texts = texts;
+        if self.problems.is_empty() {
+            (self.each)(row);
+            self.rows += 1;
+        }
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(ImportError::Cells(problems))
+
+    fn finish(mut self) -> Result<usize, ImportError> {
+        if self.in_body {
+            self.end_line();
+        } else {
+            self.check_header()?;
+        }
+        if self.problems.is_empty() {
+            Ok(self.rows)
+        } else {
+            Err(ImportError::Cells(self.problems))
+        }
+    }
+}
+
+/// The import as it was before it streamed — the whole sheet read into a calamine `Range` —
+/// kept to check that the streaming import gives the same rows and the same problems.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    fn cell_text(cell: &Data, column: &Field) -> Result<String, String> {
+        Ok(match cell {
+            Data::Empty => String::new(),
+            Data::String(s) => s.trim().to_string(),
+            Data::Int(i) => i.to_string(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+            Data::DateTime(dt) => {
+                let (y, m, d, ..) = dt.to_ymd_hms_milli();
+                if matches!(column.kind, FieldKind::Date) || dt.is_datetime() {
+                    format!("{y:04}-{m:02}-{d:02}")
+                } else {
+                    dt.as_f64().to_string()
+                }
+            }
+            Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_string(),
+            Data::DurationIso(s) => s.clone(),
+            Data::Error(e) => return Err(format!("单元格有错误（{e}）")),
+        })
+    }
+
+    pub fn import_in_memory(ledger: &Ledger, bytes: &[u8]) -> Result<Vec<Row>, ImportError> {
+        let mut book: Xlsx<_> =
+            open_workbook_from_rs(Cursor::new(bytes)).map_err(|_| ImportError::NotXlsx)?;
+        let names = book.sheet_names();
+        let wanted = sheet_name(ledger);
+        let name = names
+            .iter()
+            .find(|n| **n == wanted)
+            .or_else(|| names.first())
+            .cloned()
+            .ok_or(ImportError::NoSheet)?;
+        let range = book
+            .worksheet_range(&name)
+            .map_err(|_| ImportError::NotXlsx)?;
+        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        let mut rows = range.rows();
+        let problem = |row: u32, column: String, message: String| CellProblem {
+            sheet: name.clone(),
+            row,
+            column,
+            message,
+        };
+        let header: Vec<String> = rows
+            .next()
+            .map(|r| r.iter().map(|c| normalise_title(&c.to_string())).collect())
+            .unwrap_or_default();
+        let header_row = first_row + 1;
+        let mut problems = vec![];
+        for (i, column) in ledger.columns.iter().enumerate() {
+            let at = i.checked_sub(first_col as usize).map(|j| header.get(j));
+            let found = at.flatten().cloned().unwrap_or_default();
+            if found != normalise_title(&title(column)) && found != normalise_title(&column.label) {
+                problems.push(problem(
+                    header_row,
+                    format!("{}列", column_letter(i)),
+                    format!("表头应为「{}」，请使用下载的模板", title(column)),
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ImportError::Cells(problems));
+        }
+        let mut out = Vec::new();
+        for (offset, cells) in rows.enumerate() {
+            let excel_row = header_row + 1 + offset as u32;
+            if cells.iter().all(|c| matches!(c, Data::Empty))
+                || cells.iter().all(|c| c.to_string().trim().is_empty())
+            {
+                continue;
+            }
+            let mut row = Vec::with_capacity(ledger.columns.len());
+            for (i, column) in ledger.columns.iter().enumerate() {
+                let locate = || format!("{}列「{}」", column_letter(i), title(column));
+                let cell = cells.get(i).unwrap_or(&Data::Empty);
+                let text = match cell_text(cell, column) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        problems.push(problem(excel_row, locate(), e));
+                        row.push(String::new());
+                        continue;
+                    }
+                };
+                match check(column, &Value::One(text)) {
+                    Ok(Value::One(v)) if v.is_empty() && column.required => {
+                        problems.push(problem(excel_row, locate(), "必填，不能为空".into()));
+                        row.push(v);
+                    }
+                    Ok(Value::One(v)) => row.push(v),
+                    Ok(Value::Many(v)) => row.push(v.join("、")),
+                    Err(e) => {
+                        problems.push(problem(excel_row, locate(), e));
+                        row.push(String::new());
+                    }
+                }
+            }
+            out.push(row);
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(ImportError::Cells(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_xlsxwriter::{ExcelDateTime, Formula};
+
+    use super::*;
+
+    fn ledger() -> Ledger {
+        tongban_items::catalogue()
+            .unwrap()
+            .get("radiation-self-check")
+            .unwrap()
+            .ledger("source_sales")
+            .unwrap()
+            .clone()
+    }
+
+    /// What an import gives, as text to compare: the rows, or every problem.
+    fn outcome(result: Result<Vec<Row>, ImportError>) -> Result<Vec<Row>, Vec<String>> {
+        result.map_err(|e| match e {
+            ImportError::Cells(list) => list.iter().map(|p| p.to_string()).collect(),
+            other => vec![other.to_string()],
+        })
+    }
+
+    fn same_as_before(ledger: &Ledger, bytes: &[u8]) -> Result<Vec<Row>, Vec<String>> {
+        let now = outcome(import(ledger, bytes));
+        let before = outcome(reference::import_in_memory(ledger, bytes));
+        assert_eq!(now, before);
+        now
+    }
+
+    type Fill = fn(&mut rust_xlsxwriter::Worksheet, u32);
+
+    /// A workbook of one sheet named as the ledger, the header on `header_row` (zero-based)
+    /// unless `None`, then `fill` called for each of `rows` data rows after it.
+    fn book(ledger: &Ledger, header_row: Option<u32>, rows: u32, fill: Fill) -> Vec<u8> {
+        let mut book = Workbook::new();
+        let s = book.add_worksheet();
+        s.set_name(&ledger.title).unwrap();
+        let h = header_row.unwrap_or(0);
+        if header_row.is_some() {
+            for (c, column) in ledger.columns.iter().enumerate() {
+                s.write_string(h, c as u16, title(column)).unwrap();
+            }
+        }
+        for r in 1..=rows {
+            fill(s, h + r);
+        }
+        book.save_to_buffer().unwrap()
+    }
+
+    fn good(s: &mut rust_xlsxwriter::Worksheet, r: u32) {
+        let values = [
+            "批件",
+            "Cs-137",
+            "2025-06-01",
+            "3700000000",
+            "IV类",
+            "某单位",
+            "沪环辐证[00001]",
+        ];
+        for (c, v) in values.iter().enumerate() {
+            let v = if c == 0 {
+                format!("{v}{r}")
+            } else {
+                v.to_string()
+            };
+            s.write_string(r, c as u16, v).unwrap();
+        }
+        s.write_number(r, 3, 3.7e9 + f64::from(r)).unwrap();
+    }
+
+    #[test]
+    fn streaming_gives_what_the_whole_sheet_gave() {
+        let l = ledger();
+        let fills: Vec<(Option<u32>, u32, Fill)> = vec![
+            // Good rows, with gaps: rows left out, a row of spaces, a cell left out.
+            (Some(0), 12, |s, r| match r % 4 {
+                0 => {}
+                1 => {
+                    s.write_string(r, 2, "   ").unwrap();
+                }
+                _ => good(s, r),
+            }),
+            // A cell missing mid-row, a bad value after it.
+            (Some(0), 3, |s, r| {
+                good(s, r);
+                if r == 2 {
+                    s.write_blank(r, 2, &Format::new().set_bold()).unwrap();
+                    s.write_number(r, 3, -1.0).unwrap();
+                }
+            }),
+            // Values beyond the ledger's columns make a row count, as they did.
+            (Some(0), 4, |s, r| {
+                if r % 2 == 0 {
+                    good(s, r);
+                } else {
+                    s.write_string(r, 9, "备注").unwrap();
+                }
+            }),
+            // The header lower down.
+            (Some(2), 2, good),
+            // Typed cells: a real date, a whole float, a fraction, a boolean, a formula error.
+            (Some(0), 5, |s, r| {
+                good(s, r);
+                let date = ExcelDateTime::from_ymd(2025, 6, r as u8).unwrap();
+                let fmt = Format::new().set_num_format("yyyy-mm-dd");
+                s.write_datetime_with_format(r, 2, &date, &fmt).unwrap();
+                match r {
+                    2 => {
+                        s.write_number(r, 3, 1.5).unwrap();
+                    }
+                    3 => {
+                        s.write_boolean(r, 5, true).unwrap();
+                    }
+                    4 => {
+                        s.write_formula(r, 6, Formula::new("=1/0").set_result("#DIV/0!"))
+                            .unwrap();
+                    }
+                    _ => {}
+                }
+            }),
+            // No header at all, only data; and nothing at all.
+            (None, 3, good),
+            (None, 0, good),
+        ];
+        let results: Vec<_> = fills
+            .into_iter()
+            .map(|(header, rows, fill)| same_as_before(&l, &book(&l, header, rows, fill)))
+            .collect();
+        assert_eq!(results[0].as_ref().unwrap().len(), 6);
+        assert_eq!(
+            results[1].as_ref().unwrap_err(),
+            &[
+                "工作表「放射源销售台账」第3行C列「出厂日期」：必填，不能为空",
+                "工作表「放射源销售台账」第3行D列「出厂活度（Bq）」：不能小于0",
+            ]
+        );
+        assert_eq!(results[2].as_ref().unwrap_err().len(), 14);
+        assert_eq!(results[3].as_ref().unwrap()[0][0], "批件3");
+        assert_eq!(
+            results[4].as_ref().unwrap_err(),
+            &["工作表「放射源销售台账」第5行G列「许可证号」：单元格有错误（#DIV/0!）"]
+        );
+        assert!(results[5].as_ref().unwrap_err()[0].contains("第2行A列：表头应为"));
+        assert!(results[6].as_ref().unwrap_err()[0].contains("第1行A列：表头应为"));
+
+        // The header under a row of formatted blanks, its titles with the marks a person adds.
+        let mut b = Workbook::new();
+        let s = b.add_worksheet();
+        s.write_blank(0, 0, &Format::new().set_bold()).unwrap();
+        s.write_blank(0, 3, &Format::new().set_bold()).unwrap();
+        for (c, column) in l.columns.iter().enumerate() {
+            s.write_string(1, c as u16, format!("* {}", title(column)))
+                .unwrap();
+        }
+        good(s, 2);
+        assert_eq!(
+            same_as_before(&l, &b.save_to_buffer().unwrap()).unwrap()[0][0],
+            "批件2"
+        );
+
+        // A number in a header cell, the header row starting with a formatted blank.
+        let mut b = Workbook::new();
+        let s = b.add_worksheet();
+        s.write_blank(1, 0, &Format::new().set_bold()).unwrap();
+        s.write_string(1, 1, "核素").unwrap();
+        s.write_number(1, 2, 12.0).unwrap();
+        same_as_before(&l, &b.save_to_buffer().unwrap()).unwrap_err();
+    }
+
+    #[test]
+    fn a_cell_left_out_keeps_the_next_in_its_column() {
+        let mut l = ledger();
+        l.columns[2].required = false;
+        let bytes = book(&l, Some(0), 2, |s, r| {
+            good(s, r);
+            if r == 1 {
+                s.write_blank(r, 2, &Format::new()).unwrap();
+            }
+        });
+        // A blank with no format is not written at all: C2 is missing from the XML.
+        let rows = same_as_before(&l, &bytes).unwrap();
+        assert_eq!(rows[0][1], "Cs-137");
+        assert_eq!(rows[0][2], "");
+        assert_eq!(rows[0][3], "3700000001");
+        assert_eq!(rows[1][2], "2025-06-01");
     }
 }

@@ -75,6 +75,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "issued_documents",
         sql: include_str!("../migrations/0012_issued_documents.sql"),
     },
+    Migration {
+        version: 13,
+        name: "signatures",
+        sql: include_str!("../migrations/0013_signatures.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "document_batches",
+        sql: include_str!("../migrations/0014_document_batches.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

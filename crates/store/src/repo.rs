@@ -2,6 +2,7 @@
 //! transaction (writes) and speaks in domain types.
 pub mod activations;
 pub mod audit;
+pub mod batches;
 pub mod cases;
 pub mod certificates;
 pub mod challenges;
@@ -15,3 +16,4 @@ pub mod officer_certificates;
 pub mod officers;
 pub mod rate_limits;
 pub mod sessions;
+pub mod signatures;

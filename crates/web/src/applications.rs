@@ -637,7 +637,7 @@ async fn delete(
 
 /// `Content-Disposition` for a download named for a person: a plain fallback and the UTF-8
 /// name (RFC 6266).
-fn attachment(name: &str) -> String {
+pub(crate) fn attachment(name: &str) -> String {
     let encoded: String = name
         .bytes()
         .map(|b| match b {

@@ -5,6 +5,7 @@
 mod applicant;
 pub(crate) mod applications;
 mod assets;
+mod batches;
 mod case_form;
 mod city_login;
 pub mod csrf;
@@ -17,6 +18,7 @@ mod portal;
 mod rate_limit;
 mod review;
 mod session;
+mod signing;
 mod verify;
 mod workbench;
 
@@ -83,12 +85,14 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(portal::routes())
         .merge(workbench::routes())
+        .merge(batches::routes())
         .merge(enterprise::routes())
         .merge(review::routes())
         .merge(individual::routes())
         .merge(city_login::routes())
         .merge(applications::routes())
         .merge(verify::routes())
+        .merge(signing::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

@@ -83,6 +83,33 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
         "/items/{item}/again",
         Intruder::ServiceOfOtherEnterprise,
     ),
+    // 签章: only the case's applicant and the parties its form names.
+    ("GET", "/cases/{id}/signing", Intruder::OtherEnterprise),
+    (
+        "GET",
+        "/cases/{id}/signing/document",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/signing/prepare",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/signing/finish",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/signing/code",
+        Intruder::OtherEnterprise,
+    ),
+    (
+        "POST",
+        "/cases/{id}/signing/confirm",
+        Intruder::OtherEnterprise,
+    ),
     (
         "POST",
         "/enterprise/activation/{id}/withdraw",
@@ -111,6 +138,22 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
     (
         "POST",
         "/workbench/activations/{id}/decide",
+        Intruder::OtherDistrictOfficer,
+    ),
+    // A batch render is its officer's alone (here the city officer's).
+    (
+        "GET",
+        "/workbench/batches/{id}",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/batches/{id}/progress",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/batches/{id}/zip",
         Intruder::OtherDistrictOfficer,
     ),
 ];
@@ -165,11 +208,26 @@ store_test!(
         let (mut b, _, _) = enterprise(&state, &app, &mut city, "91310112MA1GB2Y75L").await;
 
         // A's application (a submitted case and a draft), with a phone number only A typed.
-        let (a_case, a_draft, a_file) = a_cases(&mut a).await;
+        let (a_case, a_submitted, a_draft, a_file) = a_cases(&mut a).await;
+        // A batch render of the city officer's.
+        let started = city
+            .post_form("/workbench/batches", "source=sample_reports&count=1")
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let batch = started.headers[axum::http::header::LOCATION]
+            .to_str()
+            .unwrap()
+            .trim_start_matches("/workbench/batches/")
+            .to_string();
 
         for (method, pattern, intruder) in ID_ROUTES {
-            let id = if pattern.starts_with("/cases/") {
+            // Only a submitted case has a form to sign.
+            let id = if pattern.starts_with("/cases/{id}/signing") {
+                a_submitted.as_str()
+            } else if pattern.starts_with("/cases/") {
                 a_draft.as_str()
+            } else if pattern.starts_with("/workbench/batches/") {
+                batch.as_str()
             } else {
                 a_activation.as_str()
             };
@@ -200,7 +258,7 @@ store_test!(
                     browser
                         .post_form(
                             &path,
-                            "decision=approve&holder=x&rights=radiation-annual-report&_step=basic&_action=save&f.unit_name=intruder",
+                            "decision=approve&holder=x&rights=radiation-annual-report&_step=basic&_action=save&f.unit_name=intruder&certificate=x&pending=x&signature=x&code=123456",
                         )
                         .await
                 }
@@ -237,6 +295,14 @@ store_test!(
             "A's file is still there, and only A's"
         );
 
+        // Nobody signed A's form, nor prepared a signature on it.
+        assert!(
+            tongban_store::documents::of_case(&db.store, &a_submitted)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
         // Nothing changed: A's second certificate is still unregistered and not revoked.
         let certs = tongban_store::certificates::by_serial(&db.store, &a_serial)
             .await
@@ -252,8 +318,8 @@ store_test!(
 
 /// A submits one application of the test item and leaves a second as a draft, both carrying the
 /// phone number the intruders must never see, and a file on the draft. Returns (submitted case
-/// number, draft id, file id).
-async fn a_cases(a: &mut Browser) -> (String, String, String) {
+/// number, submitted case id, draft id, file id).
+async fn a_cases(a: &mut Browser) -> (String, String, String, String) {
     let mut ids = vec![];
     for _ in 0..2 {
         let started = through_the_notice(a).await;
@@ -309,5 +375,6 @@ async fn a_cases(a: &mut Browser) -> (String, String, String) {
         .next()
         .unwrap()
         .to_string();
-    (number, ids.remove(1), file)
+    let submitted = ids.remove(0);
+    (number, submitted, ids.remove(0), file)
 }

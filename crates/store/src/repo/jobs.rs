@@ -145,6 +145,35 @@ pub async fn claim(
         .collect()
 }
 
+/// Extends the claims on `jobs` to `until` while their worker is still at it, so a lease can be
+/// short (a crashed worker's job runs again soon) and a long run still keeps its job. A claim is
+/// only renewed by the run that made it (same attempt): one that expired and was claimed again by
+/// another worker stays theirs. Returns how many claims were renewed.
+pub async fn renew(
+    store: &Store,
+    jobs: &[(JobId, i32)],
+    until: Timestamp,
+) -> Result<u64, StoreError> {
+    let mut renewed = 0;
+    let mut tx = store.begin().await?;
+    for (id, attempt) in jobs {
+        renewed += on_tx!(&mut tx, |c| {
+            sqlx::query(
+                "UPDATE jobs SET locked_until = $2 WHERE id = $1 AND attempts = $3 \
+                 AND state = 'queued' AND locked_until IS NOT NULL",
+            )
+            .bind(id.as_str())
+            .bind(until.millis())
+            .bind(attempt)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+    }
+    tx.commit().await?;
+    Ok(renewed)
+}
+
 /// Marks a claimed job done. Its dedupe key is released so the same timer can be set again.
 pub async fn complete(store: &Store, id: &JobId) -> Result<(), StoreError> {
     finish(store, id, JobState::Done, None).await

@@ -372,7 +372,26 @@ pub async fn enterprise(
     city: &mut Browser,
     code: &str,
 ) -> (Browser, String, String) {
-    let mut primary = logged_in(state, app, code).await;
+    let (primary, activation, _, _) = primary(state, app, city, code).await;
+    let mut second = logged_in(state, app, code).await;
+    let serial = serial_on(&second.get("/enterprise").await);
+    (primary, activation, serial)
+}
+
+/// A browser logged in with enterprise `code`'s primary certificate (approved by a city
+/// officer); also the activation id, and the certificate's key and PEM.
+pub async fn primary(
+    state: &AppState,
+    app: &axum::Router,
+    city: &mut Browser,
+    code: &str,
+) -> (Browser, String, Sm2KeyPair, String) {
+    let (key, pem) = issue(state, code, &format!("企业{code}"));
+    let mut primary = Browser::new(app);
+    assert_eq!(
+        cert_login(&mut primary, &key, &pem, code).await.status,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         submit_activation(&mut primary, "13800000000", &jpeg(64))
             .await
@@ -390,20 +409,20 @@ pub async fn enterprise(
         .status,
         StatusCode::SEE_OTHER
     );
-
-    let mut second = logged_in(state, app, code).await;
-    let serial = serial_on(&second.get("/enterprise").await);
-    (primary, activation, serial)
+    (primary, activation, key, pem)
 }
 
 /// The state with the test-only item `test-filing` (tests/fixtures) beside the real ones.
 pub fn state_with_test_item(db: &TestStore, files_dir: &std::path::Path) -> AppState {
-    let mut state = state(db, files_dir);
-    let test_item = tongban_engine::Item::load(
+    with_item(
+        state(db, files_dir),
         include_str!("../fixtures/test-filing.toml"),
-        &tongban_items::rules(),
     )
-    .unwrap();
+}
+
+/// `state` with one more item, loaded from its spec.
+pub fn with_item(mut state: AppState, spec: &str) -> AppState {
+    let test_item = tongban_engine::Item::load(spec, &tongban_items::rules()).unwrap();
     let mut items: Vec<_> = state.items.iter().cloned().collect();
     items.push(test_item);
     state.items = std::sync::Arc::new(tongban_engine::Catalogue::new(items).unwrap());
@@ -421,7 +440,12 @@ pub fn case_id_of(page: &Page) -> String {
 
 /// Fills the notice page as a person does: waits out the countdown, ticks the commitments.
 pub async fn through_the_notice(b: &mut Browser) -> Page {
-    let notice = b.get("/items/test-filing/apply").await;
+    through_the_notice_of(b, "test-filing").await
+}
+
+/// [`through_the_notice`] of `item`.
+pub async fn through_the_notice_of(b: &mut Browser, item: &str) -> Page {
+    let notice = b.get(&format!("/items/{item}/apply")).await;
     assert_eq!(notice.status, axum::http::StatusCode::OK, "{}", notice.body);
     let hidden = |name: &str| {
         notice
@@ -437,7 +461,7 @@ pub async fn through_the_notice(b: &mut Browser) -> Page {
     let (at, token) = (hidden("shown_at"), hidden("token"));
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     b.post_form(
-        "/items/test-filing/apply",
+        &format!("/items/{item}/apply"),
         &format!("shown_at={at}&token={token}&commitment=1"),
     )
     .await
