@@ -230,11 +230,9 @@ async fn serves_the_portal_on_the_embedded_default_and_stops_cleanly() {
     assert!(server.terminate().success());
 }
 
-/// The demo password printed on first start lets an officer into the workbench.
-#[tokio::test]
-async fn the_printed_demo_login_works() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = Server::start(tongban(dir.path()));
+/// Logs in demo officer `username` with the password the server printed on first start;
+/// returns the `cookie` header (CSRF and session) and the CSRF token for forms.
+async fn demo_officer(server: &Server, username: &str) -> (String, String) {
     let printed = server.stdout.lock().unwrap().join("\n");
     let password = printed
         .split("密码均为 ")
@@ -248,12 +246,13 @@ async fn the_printed_demo_login_works() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let token = csrf_token(&server).await;
+    let token = csrf_token(server).await;
+    let csrf = format!("tongban_csrf={token}");
     let login = client
         .post(server.url("/workbench/login"))
-        .header("cookie", format!("tongban_csrf={token}"))
+        .header("cookie", &csrf)
         .form(&[
-            ("username", "mh.shencha"),
+            ("username", username),
             ("password", password.as_str()),
             ("_csrf", token.as_str()),
         ])
@@ -261,20 +260,23 @@ async fn the_printed_demo_login_works() {
         .await
         .unwrap();
     assert_eq!(login.status(), 303);
-    let cookie = login.headers()["set-cookie"]
+    let session = login.headers()["set-cookie"]
         .to_str()
         .unwrap()
         .split(';')
         .next()
         .unwrap()
         .to_string();
-    let bench = client
-        .get(server.url("/workbench"))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    let body = bench.text().await.unwrap();
+    (format!("{csrf}; {session}"), token)
+}
+
+/// The demo password printed on first start lets an officer into the workbench.
+#[tokio::test]
+async fn the_printed_demo_login_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    let (cookies, _) = demo_officer(&server, "mh.shencha").await;
+    let body = page_with(&server, "/workbench", &cookies).await;
     assert!(
         body.contains("闵行区生态环境局") && body.contains("审核、审批"),
         "{body}"
@@ -951,7 +953,12 @@ fn at_time() -> chrono::DateTime<chrono::FixedOffset> {
 /// and the zip holds every document exactly once.
 #[tokio::test]
 async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_once() {
-    const TOTAL: usize = 12;
+    // 12 by default; `TONGBAN_TEST_BATCH_DOCS=1000 cargo test --release --test binary
+    // a_batch_render` runs it at the scale issue 5 names.
+    let total: usize = std::env::var("TONGBAN_TEST_BATCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12);
     let dir = tempfile::tempdir().unwrap();
     // A short job lease, so the restarted server takes the dead one's job over within seconds.
     let server = |dir: &Path| {
@@ -960,47 +967,17 @@ async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_o
         Server::start(cmd)
     };
     let mut first = server(dir.path());
-    let printed = first.stdout.lock().unwrap().join("\n");
-    let password = printed
-        .split("密码均为 ")
-        .nth(1)
-        .unwrap()
-        .split('，')
-        .next()
-        .unwrap()
-        .to_string();
+    let (cookies, token) = demo_officer(&first, "shi.shouli").await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let token = csrf_token(&first).await;
-    let csrf = format!("tongban_csrf={token}");
-    let login = client
-        .post(first.url("/workbench/login"))
-        .header("cookie", &csrf)
-        .form(&[
-            ("username", "shi.shouli"),
-            ("password", password.as_str()),
-            ("_csrf", token.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), 303);
-    let session = login.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let cookies = format!("{csrf}; {session}");
     let started = client
         .post(first.url("/workbench/batches"))
         .header("cookie", &cookies)
         .form(&[
             ("source", "sample_reports"),
-            ("count", &TOTAL.to_string()),
+            ("count", &total.to_string()),
             ("_csrf", token.as_str()),
         ])
         .send()
@@ -1034,7 +1011,7 @@ async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_o
         assert!(Instant::now() < deadline, "no progress");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert!(done_before < TOTAL);
+    assert!(done_before < total);
     // A crash, not a shutdown: the job is left claimed and half done.
     kill(Pid::from_raw(first.child.id() as i32), Signal::SIGKILL).unwrap();
     first.wait(Duration::from_secs(10)).expect("killed");
@@ -1045,24 +1022,24 @@ async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_o
         done >= done_before,
         "recorded progress survives: {done} < {done_before}"
     );
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = Instant::now() + Duration::from_secs(90 + total as u64);
     loop {
         let (done, state) = progress(&second).await;
-        assert!(done <= TOTAL, "counted {done} of {TOTAL}");
+        assert!(done <= total, "counted {done} of {total}");
         if state == "done" {
-            assert_eq!(done, TOTAL);
+            assert_eq!(done, total);
             break;
         }
         assert_ne!(state, "failed");
         assert!(
             Instant::now() < deadline,
-            "the batch did not resume: {done} / {TOTAL}"
+            "the batch did not resume: {done} / {total}"
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let detail = page_with(&second, &page, &cookies).await;
     assert!(
-        detail.contains(&format!("已生成 {TOTAL} / {TOTAL} 份")) && detail.contains("已完成"),
+        detail.contains(&format!("已生成 {total} / {total} 份")) && detail.contains("已完成"),
         "{detail}"
     );
     let zip = client
@@ -1077,9 +1054,9 @@ async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_o
     let names: std::collections::BTreeSet<String> = (0..archive.len())
         .map(|i| archive.by_index(i).unwrap().name().unwrap().to_string())
         .collect();
-    assert_eq!(archive.len(), TOTAL, "every document once");
-    assert_eq!(names.len(), TOTAL, "no name twice");
-    let expected: std::collections::BTreeSet<String> = (1..=TOTAL)
+    assert_eq!(archive.len(), total, "every document once");
+    assert_eq!(names.len(), total, "no name twice");
+    let expected: std::collections::BTreeSet<String> = (1..=total)
         .map(|i| format!("示例年度报告-{i:04}.pdf"))
         .collect();
     assert_eq!(names, expected);

@@ -368,6 +368,38 @@ pub struct Pending {
     pub expires_at: Timestamp,
 }
 
+/// What a signer works on when it is their turn: the case, their party, the form document
+/// (rendered and recorded on the first signature) with its current file, and their box.
+struct Turn {
+    case: Case,
+    party: SigningParty,
+    doc: IssuedRow,
+    base: Vec<u8>,
+    slot: Slot,
+}
+
+async fn take_turn(
+    desk: &Desk<'_>,
+    item: &Item,
+    case: Case,
+    status: &Status,
+) -> Result<Turn, SigningError> {
+    if case.state() != CaseState::Submitted {
+        return Err(SigningError::NotSubmitted);
+    }
+    let party = status.turn()?.clone();
+    let doc = document_to_sign(desk.store, desk.files, desk.renderer, item, &case, status).await?;
+    let base = read_file(desk.files, &doc.file_digest).await?;
+    let slot = slot_for(&doc, &party.role)?;
+    Ok(Turn {
+        case,
+        party,
+        doc,
+        base,
+        slot,
+    })
+}
+
 /// Step one of a certificate signature: the caller's mark drawn in its box, the signature left
 /// blank, the file kept until `finish`.
 pub async fn prepare(
@@ -394,13 +426,13 @@ pub async fn prepare(
     if Some(credit_code.as_str()) != caller.credit_code.as_deref() {
         return Err(SigningError::Certificate("该证书不属于本单位".into()));
     }
-    if case.state() != CaseState::Submitted {
-        return Err(SigningError::NotSubmitted);
-    }
-    let party = status.turn()?.clone();
-    let doc = document_to_sign(store, files, renderer, item, &case, &status).await?;
-    let base = read_file(files, &doc.file_digest).await?;
-    let slot = slot_for(&doc, &party.role)?;
+    let Turn {
+        case,
+        party,
+        doc,
+        base,
+        slot,
+    } = take_turn(desk, item, case, &status).await?;
     let info = SignerInfo {
         public_key: info.public_key,
         name,
@@ -518,13 +550,13 @@ pub async fn sign_confirmed(
         return Err(SigningError::NotYourTurn("单位请使用数字证书签章".into()));
     };
     let (case, status) = open(store, item, caller, id).await?;
-    if case.state() != CaseState::Submitted {
-        return Err(SigningError::NotSubmitted);
-    }
-    let party = status.turn()?.clone();
-    let doc = document_to_sign(store, files, renderer, item, &case, &status).await?;
-    let base = read_file(files, &doc.file_digest).await?;
-    let slot = slot_for(&doc, &party.role)?;
+    let Turn {
+        case,
+        party,
+        doc,
+        base,
+        slot,
+    } = take_turn(desk, item, case, &status).await?;
     let key = Sm2KeyPair::generate();
     let holder = Holder::Individual {
         name: name.to_string(),

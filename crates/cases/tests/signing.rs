@@ -69,18 +69,57 @@ fn employer_certificate(ca: &Ca) -> Employer {
     Employer { key, pem }
 }
 
-fn desk<'a>(
-    store: &'a tongban_store::Store,
-    files: &'a tongban_files::FileStore,
-    renderer: &'a Arc<Renderer>,
-    ca: &'a Ca,
-) -> signing::Desk<'a> {
-    signing::Desk {
+async fn employer_prepares(
+    store: &tongban_store::Store,
+    files: &tongban_files::FileStore,
+    renderer: &Arc<Renderer>,
+    ca: &Ca,
+    id: &str,
+    certificate_pem: &str,
+) -> Result<signing::Pending, SigningError> {
+    let desk = signing::Desk {
         store,
         files,
         renderer,
         ca,
-    }
+    };
+    signing::prepare(&desk, &item(), &enterprise(EMPLOYER), id, certificate_pem).await
+}
+
+async fn employer_finishes(
+    store: &tongban_store::Store,
+    files: &tongban_files::FileStore,
+    id: &str,
+    pending: &str,
+    signature: &[u8],
+) -> Result<signing::Status, SigningError> {
+    signing::finish(
+        store,
+        files,
+        &item(),
+        &enterprise(EMPLOYER),
+        id,
+        pending,
+        signature,
+    )
+    .await
+}
+
+/// The person signs, the SMS code having been checked.
+async fn person_signs(
+    store: &tongban_store::Store,
+    files: &tongban_files::FileStore,
+    renderer: &Arc<Renderer>,
+    ca: &Ca,
+    id: &str,
+) -> Result<signing::Status, SigningError> {
+    let desk = signing::Desk {
+        store,
+        files,
+        renderer,
+        ca,
+    };
+    signing::sign_confirmed(&desk, &item(), &person(), id, "王𡒄").await
 }
 
 async fn submitted(store: &tongban_store::Store, item: &Item, employer_code: &str) -> String {
@@ -121,30 +160,18 @@ store_test!(
         );
 
         // The employer may not sign before the person.
-        let err = signing::prepare(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &employer.pem,
-        )
-        .await
-        .unwrap_err();
+        let err = employer_prepares(&db.store, &files, &renderer, &ca, &id, &employer.pem)
+            .await
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "现在不是您签章的时候：请等待「申请人（签名）」先签章"
         );
 
         // The person signs (the SMS code was checked by the caller).
-        let status = signing::sign_confirmed(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &person(),
-            &id,
-            "王𡒄",
-        )
-        .await
-        .unwrap();
+        let status = person_signs(&db.store, &files, &renderer, &ca, &id)
+            .await
+            .unwrap();
         assert_eq!(status.parties[0].1.as_ref().unwrap().method, "短信验证码");
         assert_eq!(status.next().unwrap().role, "employer");
         assert!(status.my_turn().is_none(), "the person's part is done");
@@ -160,28 +187,14 @@ store_test!(
         );
 
         // A signature by another key is refused and nothing is recorded.
-        let pending = signing::prepare(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &employer.pem,
-        )
-        .await
-        .unwrap();
+        let pending = employer_prepares(&db.store, &files, &renderer, &ca, &id, &employer.pem)
+            .await
+            .unwrap();
         assert_eq!(pending.digest.len(), 64);
         let wrong = Sm2KeyPair::generate().sign(&hex::decode(&pending.digest).unwrap());
-        let err = signing::finish(
-            &db.store,
-            &files,
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &pending.id,
-            &wrong,
-        )
-        .await
-        .unwrap_err();
+        let err = employer_finishes(&db.store, &files, &id, &pending.id, &wrong)
+            .await
+            .unwrap_err();
         assert_eq!(err.to_string(), "签名值无效：不是该证书对本文件摘要的签名");
 
         // A certificate of another enterprise cannot sign for the employer.
@@ -196,30 +209,16 @@ store_test!(
                 Duration::from_secs(3600),
             )
             .unwrap();
-        let err = signing::prepare(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &stranger_pem,
-        )
-        .await
-        .unwrap_err();
+        let err = employer_prepares(&db.store, &files, &renderer, &ca, &id, &stranger_pem)
+            .await
+            .unwrap_err();
         assert_eq!(err.to_string(), "数字证书无效：该证书不属于本单位");
 
         // The certificate's own signature over the digest completes the form.
         let good = employer.key.sign(&hex::decode(&pending.digest).unwrap());
-        let status = signing::finish(
-            &db.store,
-            &files,
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &pending.id,
-            &good,
-        )
-        .await
-        .unwrap();
+        let status = employer_finishes(&db.store, &files, &id, &pending.id, &good)
+            .await
+            .unwrap();
         assert!(status.complete());
         assert!(
             tongban_store::signatures::requests_for(&db.store, EMPLOYER)
@@ -228,17 +227,9 @@ store_test!(
                 .is_empty()
         );
         // The same pending signature cannot be used twice.
-        let again = signing::finish(
-            &db.store,
-            &files,
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &pending.id,
-            &good,
-        )
-        .await
-        .unwrap_err();
+        let again = employer_finishes(&db.store, &files, &id, &pending.id, &good)
+            .await
+            .unwrap_err();
         assert!(matches!(again, SigningError::Complete), "{again}");
 
         // The signed PDF: both signatures in order, intact, traced to the person and the employer.
@@ -305,38 +296,20 @@ store_test!(
         let ca = Ca::create("通办测试CA", Duration::from_secs(3600)).unwrap();
         let employer = employer_certificate(&ca);
         let id = submitted(&db.store, &item, EMPLOYER).await;
-        signing::sign_confirmed(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &person(),
-            &id,
-            "王𡒄",
-        )
-        .await
-        .unwrap();
+        person_signs(&db.store, &files, &renderer, &ca, &id)
+            .await
+            .unwrap();
         // The person cannot sign twice.
-        let err = signing::sign_confirmed(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &person(),
-            &id,
-            "王𡒄",
-        )
-        .await
-        .unwrap_err();
+        let err = person_signs(&db.store, &files, &renderer, &ca, &id)
+            .await
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "现在不是您签章的时候：请等待「聘用单位（盖章）」先签章"
         );
-        let pending = signing::prepare(
-            &desk(&db.store, &files, &renderer, &ca),
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &employer.pem,
-        )
-        .await
-        .unwrap();
+        let pending = employer_prepares(&db.store, &files, &renderer, &ca, &id, &employer.pem)
+            .await
+            .unwrap();
         // Past its time the prepared file is gone: the employer prepares again.
         let mut tx = db.store.begin().await.unwrap();
         let later =
@@ -349,17 +322,9 @@ store_test!(
         );
         tx.commit().await.unwrap();
         let good = employer.key.sign(&hex::decode(&pending.digest).unwrap());
-        let err = signing::finish(
-            &db.store,
-            &files,
-            &item,
-            &enterprise(EMPLOYER),
-            &id,
-            &pending.id,
-            &good,
-        )
-        .await
-        .unwrap_err();
+        let err = employer_finishes(&db.store, &files, &id, &pending.id, &good)
+            .await
+            .unwrap_err();
         assert_eq!(err.to_string(), "签章已过期或已完成，请重新签章");
     }
 );

@@ -122,6 +122,8 @@ pub struct Item {
     pub notice: NoticeSpec,
     pub commitments: Vec<String>,
     pub modules: Vec<ModuleSpec>,
+    /// The known value that presets the modules of a new application.
+    pub modules_prefill: Option<String>,
     pub steps: Vec<Step>,
     pub materials: Vec<Material>,
     pub rules: Vec<(String, Rule)>,
@@ -516,6 +518,7 @@ impl Item {
             notice: spec.notice,
             commitments: spec.commitments,
             modules: spec.modules,
+            modules_prefill: spec.modules_prefill,
             steps,
             materials,
             rules: resolved,

@@ -9,10 +9,11 @@ use crate::values::{FormData, Value};
 /// Values known about the applicant, keyed `source.key`.
 pub type Known = BTreeMap<String, String>;
 
-/// A new application: default modules, each field's `default`, then each field's `prefill`.
+/// A new application: the modules the known `modules_prefill` value names (else the default
+/// ones), each field's `default`, then each field's `prefill`.
 pub fn new_application(item: &Item, known: &Known) -> FormData {
     let mut data = FormData {
-        modules: item.default_modules(),
+        modules: preset_modules(item, known).unwrap_or_else(|| item.default_modules()),
         values: Default::default(),
     };
     for (_, _, field) in item.fields() {
@@ -26,6 +27,18 @@ pub fn new_application(item: &Item, known: &Known) -> FormData {
         }
     }
     data
+}
+
+/// The modules named by the item's `modules_prefill` value, if it names any of them.
+fn preset_modules(item: &Item, known: &Known) -> Option<std::collections::BTreeSet<String>> {
+    let listed = known.get(item.modules_prefill.as_ref()?)?;
+    let on: std::collections::BTreeSet<String> = listed
+        .split([',', '，', '、'])
+        .map(str::trim)
+        .filter(|id| item.modules.iter().any(|m| m.id == *id))
+        .map(str::to_string)
+        .collect();
+    (!on.is_empty()).then_some(on)
 }
 
 /// 再来一单: the previous case's modules and values, except fields marked `per_case`, which

@@ -30,6 +30,11 @@ pub struct ItemSpec {
     /// 模块定义: parts of the form the applicant may switch on or off.
     #[serde(default)]
     pub modules: Vec<ModuleSpec>,
+    /// A known value listing the module ids to switch on in a new application (comma or 、
+    /// separated), e.g. `licence.modules` from the licence the applicant holds; absent or
+    /// naming none of the modules, each module's `default` holds.
+    #[serde(default)]
+    pub modules_prefill: Option<String>,
     pub steps: Vec<StepSpec>,
     #[serde(default)]
     pub materials: Vec<MaterialSpec>,

@@ -259,6 +259,30 @@ fn basic_and_licence_information_is_prefilled_and_the_year_is_per_case() {
 }
 
 #[test]
+fn the_licence_presets_the_modules_and_all_three_are_on_without_it() {
+    let item = item();
+    let known: Known = [("licence.modules", "sources,devices")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let preset = new_application(&item, &known);
+    assert_eq!(
+        preset
+            .modules
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        ["devices", "sources"]
+    );
+    assert!(
+        !shown(&item, &preset).fields.contains("unsealed_activities"),
+        "the unsealed page is off"
+    );
+    let bare = new_application(&item, &Known::new());
+    assert_eq!(bare.modules.len(), 3);
+}
+
+#[test]
 fn a_pure_sales_licence_hides_the_two_workplace_questions() {
     let item = item();
     let mut d = complete();

@@ -88,6 +88,11 @@ impl CurrentApplicant {
     /// What the applicant's own profile says, keyed `source.key`.
     pub fn known(&self) -> tongban_engine::prefill::Known {
         let mut known = tongban_engine::prefill::Known::new();
+        // The platform's own: annual reports default to the year just ended (Beijing).
+        let year: i32 = tongban_domain::Timestamp::now().beijing()[..4]
+            .parse()
+            .unwrap_or(2026);
+        known.insert("calendar.last_year".into(), (year - 1).to_string());
         match &self.who {
             Who::Enterprise(actor) => {
                 let e = &actor.enterprise;
