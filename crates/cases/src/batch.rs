@@ -47,6 +47,10 @@ pub struct BatchItem {
     pub file_name: String,
     pub kind: DocumentKind,
     pub data: serde_json::Value,
+    /// A file already in the file store (SM3, hex) to put in the zip as it is: a signed
+    /// original is copied, never rendered again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<String>,
 }
 
 impl BatchItem {
@@ -55,6 +59,17 @@ impl BatchItem {
             file_name: file_name.into(),
             kind,
             data: serde_json::to_value(data).unwrap_or(serde_json::Value::Null),
+            stored: None,
+        }
+    }
+
+    /// A file already stored (its SM3 digest, hex), copied into the zip.
+    pub fn stored(file_name: impl Into<String>, kind: DocumentKind, digest: String) -> Self {
+        BatchItem {
+            file_name: file_name.into(),
+            kind,
+            data: serde_json::Value::Null,
+            stored: Some(digest),
         }
     }
 }
@@ -255,7 +270,25 @@ pub async fn start(
     }
     let names = unique_file_names(items.iter().map(|i| i.file_name.as_str()));
     let mut rows = Vec::with_capacity(items.len());
+    let mut stored = 0;
     for (i, (item, name)) in items.into_iter().zip(names).enumerate() {
+        if let Some(digest) = item.stored {
+            if digest.parse::<Sm3Digest>().is_err() {
+                return Err(BatchError::BadItem {
+                    seq: i + 1,
+                    name: item.file_name,
+                    reason: "文件摘要无效".into(),
+                });
+            }
+            rows.push(BatchItemRow {
+                seq: i as i64 + 1,
+                name,
+                source: serde_json::json!({ "kind": item.kind, "data": null }).to_string(),
+                file_digest: Some(digest),
+            });
+            stored += 1;
+            continue;
+        }
         let data = prepare(item.kind, item.data).map_err(|reason| BatchError::BadItem {
             seq: i + 1,
             name: item.file_name.clone(),
@@ -283,7 +316,7 @@ pub async fn start(
         requested_by: owner.to_string(),
         title,
         total: rows.len() as i64,
-        done: 0,
+        done: stored,
         state: BatchState::Queued.as_str().into(),
         zip_digest: None,
         created_at: Timestamp::now().millis(),

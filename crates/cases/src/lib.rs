@@ -9,6 +9,7 @@ pub mod issuing;
 pub mod ledgers;
 pub mod materials;
 pub mod paper;
+pub mod reports;
 pub mod signing;
 
 use std::time::Duration;
@@ -355,7 +356,19 @@ pub async fn submit(
     let sequence = repo::next_number(&mut tx, &prefix_day).await?;
     tx.commit().await?;
     let number = case::case_number(&item.case_prefix, &day, sequence);
-    append(store, item, applicant, id, |row, now| {
+    // A yearly report is indexed for the bureau in the same transaction as its submission.
+    let district = match applicant {
+        Applicant::Enterprise { id, .. } if item.index.is_some() => {
+            tongban_store::enterprises::by_id(store, id)
+                .await?
+                .map(|e| e.district.code)
+                .unwrap_or(tongban_domain::Jurisdiction::CITY.code)
+        }
+        _ => tongban_domain::Jurisdiction::CITY.code,
+    };
+    let mut tx = store.begin().await?;
+    let indexed = data.clone();
+    let row = append_in(&mut tx, store, item, applicant, id, |row, now| {
         row.data = json(&data);
         row.state = CaseState::Submitted.code().into();
         row.number = Some(number.clone());
@@ -367,6 +380,17 @@ pub async fn submit(
         })
     })
     .await?;
+    if let Some(index) = reports::index_row(
+        item,
+        &row.id,
+        &number,
+        &indexed,
+        district,
+        Timestamp(row.submitted_at.unwrap_or(row.updated_at)),
+    ) {
+        tongban_store::case_index::upsert(&mut tx, &index).await?;
+    }
+    tx.commit().await?;
     Ok(number)
 }
 

@@ -223,7 +223,7 @@ async fn status(
     })
 }
 
-fn form_kind(item: &Item) -> DocumentKind {
+pub(crate) fn form_kind(item: &Item) -> DocumentKind {
     match item.kind {
         tongban_domain::catalogue::ItemKind::Filing => DocumentKind::Report,
         _ => DocumentKind::ApplicationForm,
@@ -257,7 +257,7 @@ pub async fn current_pdf(
     }
 }
 
-async fn read_file(files: &FileStore, hex: &str) -> Result<Vec<u8>, SigningError> {
+pub(crate) async fn read_file(files: &FileStore, hex: &str) -> Result<Vec<u8>, SigningError> {
     let digest: tongban_crypto::Sm3Digest = hex
         .parse()
         .map_err(|_| SigningError::Files(format!("文件摘要无效：{hex}")))?;
@@ -276,7 +276,7 @@ async fn put_file(files: &FileStore, pdf: Vec<u8>) -> Result<String, SigningErro
         .map_err(|e| SigningError::Files(e.to_string()))
 }
 
-async fn render_form(
+pub(crate) async fn render_form(
     store: &Store,
     renderer: &Arc<Renderer>,
     item: &Item,
@@ -659,10 +659,14 @@ async fn record(
     // The next party after this one, if an enterprise named in the form, is asked now.
     let parties = &item.signing.parties;
     let at = parties.iter().position(|p| p.role == party.role);
-    if let Some(next) = at.and_then(|i| parties.get(i + 1))
-        && let Some(code) = employer_code(next, case)
-    {
-        pending_repo::request(&mut tx, &case.id, &next.role, code, now).await?;
+    match at.and_then(|i| parties.get(i + 1)) {
+        Some(next) => {
+            if let Some(code) = employer_code(next, case) {
+                pending_repo::request(&mut tx, &case.id, &next.role, code, now).await?;
+            }
+        }
+        // The last party signed: a yearly report is now 已盖章.
+        None => crate::reports::sealed(&mut tx, &case.id).await?,
     }
     tx.commit().await?;
     Ok(open(store, item, caller, &case.id).await?.1)

@@ -262,6 +262,7 @@ store_test!(
             file_name: "坏数据.pdf".into(),
             kind: DocumentKind::Licence,
             data: serde_json::json!({"title": "缺少字段"}),
+            stored: None,
         }];
         let refused = batch::start(&db.store, "officer-1", "归档", wrong)
             .await

@@ -107,6 +107,10 @@ pub enum EventBody {
         title: String,
         file: String,
     },
+    /// 年度报告确认: the bureau confirmed the report against an inspection (检查编号).
+    ReportConfirmed {
+        inspection_number: String,
+    },
 }
 
 impl EventBody {
@@ -122,6 +126,7 @@ impl EventBody {
             Self::LedgerRowRemoved { .. } => "ledger_row_removed",
             Self::DocumentSigned { .. } => "document_signed",
             Self::DocumentSealed { .. } => "document_sealed",
+            Self::ReportConfirmed { .. } => "report_confirmed",
         }
     }
 
@@ -138,6 +143,7 @@ impl EventBody {
             Self::LedgerRowRemoved { .. } => "删除台账行",
             Self::DocumentSigned { .. } => "签章",
             Self::DocumentSealed { .. } => "出具文书",
+            Self::ReportConfirmed { .. } => "年度报告已确认",
         }
     }
 }
@@ -272,7 +278,8 @@ pub fn project(events: &[Event]) -> Option<Projection> {
             | EventBody::LedgerRowAdded { .. }
             | EventBody::LedgerRowRemoved { .. }
             | EventBody::DocumentSigned { .. }
-            | EventBody::DocumentSealed { .. } => {}
+            | EventBody::DocumentSealed { .. }
+            | EventBody::ReportConfirmed { .. } => {}
         }
     }
     Some(p)

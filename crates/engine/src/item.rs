@@ -8,7 +8,7 @@ use tongban_domain::catalogue::ItemKind;
 use crate::condition::Condition;
 use crate::rules::{Rule, RuleRegistry};
 use crate::spec::{
-    ApplicantKind, FieldKindSpec, FieldSpec, GuideEntry, ItemSpec, KindSpec, LedgerSpec,
+    ApplicantKind, FieldKindSpec, FieldSpec, GuideEntry, IndexSpec, ItemSpec, KindSpec, LedgerSpec,
     MaterialSpec, ModuleSpec, NoticeSpec, SigningParty,
 };
 use crate::values::FormData;
@@ -129,6 +129,8 @@ pub struct Item {
     pub rules: Vec<(String, Rule)>,
     /// Who signs the submitted form, in order (at least the applicant).
     pub signing: Signing,
+    /// What officers query submitted cases by (yearly reports).
+    pub index: Option<IndexSpec>,
 }
 
 /// The signed form of a submitted case and its signers, in signing order.
@@ -201,6 +203,51 @@ impl Checker {
         Signing {
             title: signing.title.clone().unwrap_or_else(|| spec.name.clone()),
             parties: signing.parties.clone(),
+        }
+    }
+
+    /// The index names fields of the form of the right kinds.
+    fn index(&mut self, spec: &ItemSpec, steps: &[Step]) {
+        let Some(index) = &spec.index else { return };
+        let kind_of = |id: &str| {
+            steps
+                .iter()
+                .flat_map(|s| &s.sections)
+                .flat_map(|s| &s.fields)
+                .find(|f| f.id == id)
+                .map(|f| f.kind.clone())
+        };
+        let mut want = |id: &str, what: &str, ok: &dyn Fn(&FieldKind) -> bool| match kind_of(id) {
+            Some(kind) if ok(&kind) => {}
+            Some(_) => self
+                .problems
+                .push(format!("index: `{id}` is not a {what} field")),
+            None => self
+                .problems
+                .push(format!("index: `{id}` is not a field of the form")),
+        };
+        want(&index.year, "year", &|k| {
+            matches!(k, FieldKind::Year { .. })
+        });
+        want(&index.credit_code, "credit_code", &|k| {
+            matches!(k, FieldKind::CreditCode)
+        });
+        for id in [&index.title, &index.reference]
+            .into_iter()
+            .chain(&index.columns)
+        {
+            want(id, "form", &|_| true);
+        }
+        for id in &index.figures {
+            want(id, "whole-number", &|k| {
+                matches!(
+                    k,
+                    FieldKind::Number {
+                        decimals: Some(0),
+                        ..
+                    }
+                )
+            });
         }
     }
 
@@ -496,6 +543,7 @@ impl Item {
             }
         }
         let signing = c.signing(&spec, &steps);
+        c.index(&spec, &steps);
         if !c.problems.is_empty() {
             return Err(SpecError {
                 item: spec.id,
@@ -523,6 +571,7 @@ impl Item {
             materials,
             rules: resolved,
             signing,
+            index: spec.index,
         })
     }
 

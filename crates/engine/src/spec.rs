@@ -44,6 +44,30 @@ pub struct ItemSpec {
     /// 签章: who signs the submitted form, in order. Absent: the applicant alone.
     #[serde(default)]
     pub signing: Option<SigningSpec>,
+    /// 报告索引: for yearly reports, the fields officers search, list and count submitted cases
+    /// by (kept beside the case when it is submitted).
+    #[serde(default)]
+    pub index: Option<IndexSpec>,
+}
+
+/// Which form fields an officer's query, list, export and statistics read, by field id.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSpec {
+    /// The report's year (a `year` field).
+    pub year: String,
+    /// The unit's name, searched by keyword.
+    pub title: String,
+    /// The unit's unified social credit code (a `credit_code` field).
+    pub credit_code: String,
+    /// The document the report is filed under (e.g. the licence number), searched exactly.
+    pub reference: String,
+    /// Further fields shown in the lists and exports, in order.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Integer fields summed by the year's statistics.
+    #[serde(default)]
+    pub figures: Vec<String>,
 }
 
 /// The document the applicant side signs after submitting, and its signers in order.

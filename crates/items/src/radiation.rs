@@ -234,3 +234,87 @@ mod tests {
         assert_eq!(expand("x = 1"), "x = 1");
     }
 }
+
+/// A complete, valid report of a hospital that uses sources, unsealed material and devices, with
+/// no ledger rows needed: the items tests start from it, and the demo data and the load test file
+/// it for their units (changing the unit fields). A monitoring report must still be attached.
+pub fn example_report() -> FormData {
+    let mut d = FormData {
+        modules: ["sources", "unsealed", "devices"].map(String::from).into(),
+        ..FormData::default()
+    };
+    for (k, v) in [
+        ("year", "2025"),
+        ("unit_name", "上海示范医院"),
+        ("credit_code", "91310115MA1K3YJ12G"),
+        ("registered_address", "上海市浦东新区示范路1号"),
+        ("mailing_address", "上海市浦东新区示范路1号"),
+        ("legal_rep_name", "张三"),
+        ("legal_rep_phone", "13812345678"),
+        ("safety_org_name", "辐射安全防护管理小组"),
+        ("safety_head_name", "李四"),
+        ("safety_head_phone", "021-58881234"),
+        ("contact_name", "王五"),
+        ("contact_post", "科长"),
+        ("contact_department", "设备科"),
+        ("contact_phone", "13912345678"),
+        ("licence_scope", "含生产或使用"),
+        ("licence_no", "沪环辐证[12345]"),
+        ("licence_issuer", "上海市生态环境局"),
+        ("issued_on", "2022-12-12"),
+        ("valid_until", "2027-12-12"),
+        ("workplace_matches", "是"),
+        ("acceptance_done", "是"),
+        // 放射源
+        ("source_count_ii", "25"),
+        ("source_transfer_filed", "是"),
+        ("source_ledger_matches", "是"),
+        ("high_risk_unit", "否"),
+        ("exempt_producer", "否"),
+        // 非密封放射性物质
+        ("workplaces_grade_b", "1"),
+        ("unsealed_actual_use", "否"),
+        ("exhaust_treatment", "否"),
+        ("decay_tank", "否"),
+        ("waste_records", "是"),
+        ("waste_disposed", "否"),
+        // 射线装置
+        ("device_count_ii", "12"),
+        ("device_count_iii", "52"),
+        ("device_ledger_matches", "是"),
+        ("uses_accelerator", "否"),
+        // 其他相关
+        ("staff_count", "273"),
+        ("dosimeter_count", "273"),
+        ("self_assessed_count", "114"),
+        ("exam_passed_count", "114"),
+        ("survey_meters", "2"),
+        ("alarm_meters", "10"),
+        ("other_instruments", "0"),
+        ("monitoring_cycle", "4"),
+        ("monitoring_executor", "设备科"),
+        ("monitoring_as_required", "是"),
+        ("dose_annual_max", "1.2"),
+        ("dose_annual_unit", "mSv"),
+        ("dose_single_max", "300"),
+        ("dose_single_unit", "μSv"),
+        ("monitoring_units_other", "上海示范检测技术有限公司"),
+        ("monitoring_report_numbers", "SFJC-2025-001、SFJC-2025-002"),
+        ("monitoring_conclusion", "各工作场所辐射水平均符合标准要求"),
+        ("monitoring_date", "2025-11-20"),
+    ] {
+        d.set(k, v);
+    }
+    d.set_many("source_activities", many_of(&["使用"]));
+    d.set_many("source_classes", many_of(&["I类"]));
+    d.set_many("unsealed_activities", many_of(&["使用"]));
+    d.set_many("unsealed_grades", many_of(&["乙级"]));
+    d.set_many("device_activities", many_of(&["使用"]));
+    d.set_many("device_classes", many_of(&["II类", "III类"]));
+    d.set_many("monitoring_units", many_of(&["其他"]));
+    d
+}
+
+fn many_of(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}

@@ -3,10 +3,13 @@
 //! field, and either returns every row or every problem — never some rows.
 //!
 //! Query results of any shape are written by [`export_table`] (module `table`): typed cells under
-//! Chinese headers, for the officers' query pages.
+//! Chinese headers, for the officers' query pages. [`read_table`] reads any sheet as text, for
+//! lists people bring (an inspection table) whose columns are found by title.
 #![forbid(unsafe_code)]
 
+mod read;
 mod table;
+pub use read::{Table, read_table};
 pub use table::{Cell, Column, ColumnKind, display_width, export_table};
 
 use std::io::Cursor;

@@ -25,7 +25,7 @@ pub mod testing;
 pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
 pub use repo::{
-    activations, audit, batches, cases, certificates, challenges, documents, enterprises,
-    external_accounts, individuals, jobs, ledgers, officer_certificates, officers, rate_limits,
-    sessions, signatures,
+    activations, audit, batches, case_index, cases, certificates, challenges, documents,
+    enterprises, external_accounts, individuals, jobs, ledgers, officer_certificates, officers,
+    rate_limits, sessions, signatures,
 };

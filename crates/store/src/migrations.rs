@@ -85,6 +85,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "document_batches",
         sql: include_str!("../migrations/0014_document_batches.sql"),
     },
+    Migration {
+        version: 15,
+        name: "case_index",
+        sql: include_str!("../migrations/0015_case_index.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

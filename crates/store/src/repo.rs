@@ -3,6 +3,7 @@
 pub mod activations;
 pub mod audit;
 pub mod batches;
+pub mod case_index;
 pub mod cases;
 pub mod certificates;
 pub mod challenges;

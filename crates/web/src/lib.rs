@@ -16,6 +16,7 @@ mod individual;
 mod middleware;
 mod portal;
 mod rate_limit;
+mod reports;
 mod review;
 mod session;
 mod signing;
@@ -86,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .merge(portal::routes())
         .merge(workbench::routes())
         .merge(batches::routes())
+        .merge(reports::routes())
         .merge(enterprise::routes())
         .merge(review::routes())
         .merge(individual::routes())
