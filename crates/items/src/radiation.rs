@@ -207,34 +207,6 @@ pub fn monitoring_date_in_year(item: &Item, data: &FormData) -> Vec<Problem> {
     .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_reference_table_is_read_whole() {
-        let names = nuclides();
-        assert_eq!(names.first(), Some(&"H-3"));
-        assert!(names.contains(&"Cs-137") && names.contains(&"Tc-99m") && names.contains(&"I-131"));
-        assert!(!names.contains(&"nuclide"), "the header is not a nuclide");
-        let rows = NUCLIDES_CSV
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            .count();
-        assert_eq!(names.len(), rows - 1);
-        assert!(is_nuclide(" Co-60 ") && !is_nuclide("Co60") && !is_nuclide("cs-137"));
-    }
-
-    #[test]
-    fn the_mark_becomes_the_list_and_nothing_else_changes() {
-        let spec = "a = \"{nuclides}\"\nb = \"{nuclides\"";
-        let out = expand(spec);
-        assert!(out.starts_with("a = \"H-3|C-11|"), "{out}");
-        assert!(out.ends_with("\nb = \"{nuclides\""));
-        assert_eq!(expand("x = 1"), "x = 1");
-    }
-}
-
 /// A complete, valid report of a hospital that uses sources, unsealed material and devices, with
 /// no ledger rows needed: the items tests start from it, and the demo data and the load test file
 /// it for their units (changing the unit fields). A monitoring report must still be attached.
@@ -317,4 +289,32 @@ pub fn example_report() -> FormData {
 
 fn many_of(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_table_is_read_whole() {
+        let names = nuclides();
+        assert_eq!(names.first(), Some(&"H-3"));
+        assert!(names.contains(&"Cs-137") && names.contains(&"Tc-99m") && names.contains(&"I-131"));
+        assert!(!names.contains(&"nuclide"), "the header is not a nuclide");
+        let rows = NUCLIDES_CSV
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(names.len(), rows - 1);
+        assert!(is_nuclide(" Co-60 ") && !is_nuclide("Co60") && !is_nuclide("cs-137"));
+    }
+
+    #[test]
+    fn the_mark_becomes_the_list_and_nothing_else_changes() {
+        let spec = "a = \"{nuclides}\"\nb = \"{nuclides\"";
+        let out = expand(spec);
+        assert!(out.starts_with("a = \"H-3|C-11|"), "{out}");
+        assert!(out.ends_with("\nb = \"{nuclides\""));
+        assert_eq!(expand("x = 1"), "x = 1");
+    }
 }

@@ -23,6 +23,9 @@ enum Intruder {
     /// The route's id names a service (事项), not anyone's object: another enterprise using it
     /// must still not reach A's case through it.
     ServiceOfOtherEnterprise,
+    /// The route's id names a service on the workbench: an officer of another district using
+    /// it sees their own district's reports, never A's.
+    ServiceOfOtherDistrictOfficer,
 }
 
 /// Every route with a path parameter: (method, pattern, who tries it).
@@ -90,6 +93,12 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
         "/cases/{id}/signing/document",
         Intruder::OtherEnterprise,
     ),
+    // 报告下载 from a yearly report's list.
+    (
+        "GET",
+        "/cases/{id}/signing/report",
+        Intruder::OtherEnterprise,
+    ),
     (
         "POST",
         "/cases/{id}/signing/prepare",
@@ -154,6 +163,57 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
     (
         "GET",
         "/workbench/batches/{id}/zip",
+        Intruder::OtherDistrictOfficer,
+    ),
+    // 年度报告管理: A's report is 浦东's; the 闵行 officer's queries never show it.
+    (
+        "GET",
+        "/workbench/reports/{item}",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/reports/{item}/export",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/reports/{item}/zip",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/reports/{item}/statistics",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/reports/{item}/confirmations",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/reports/{item}/confirmations",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/reports/{item}/confirmations/apply",
+        Intruder::ServiceOfOtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/reports/{item}/{case}",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/reports/{item}/{case}/pdf",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/reports/{item}/{case}/confirm",
         Intruder::OtherDistrictOfficer,
     ),
 ];
@@ -237,10 +297,13 @@ store_test!(
                 .replace("{file}", &a_file)
                 .replace("{ledger}", "storage_log")
                 .replace("{row}", "1")
+                .replace("{case}", &a_submitted)
                 .replace("{item}", "test-filing");
             let browser = match intruder {
                 Intruder::OtherEnterprise | Intruder::ServiceOfOtherEnterprise => &mut b,
-                Intruder::OtherDistrictOfficer => &mut minhang,
+                Intruder::OtherDistrictOfficer | Intruder::ServiceOfOtherDistrictOfficer => {
+                    &mut minhang
+                }
             };
             let page = match *method {
                 "GET" => browser.get(&path).await,
@@ -264,6 +327,21 @@ store_test!(
                 }
                 m => panic!("method {m} not covered"),
             };
+            if let Intruder::ServiceOfOtherDistrictOfficer = intruder {
+                // The 闵行 officer's own (empty) view: nothing of A's, no zip of A's report.
+                assert!(
+                    !page.body.contains("13800000000")
+                        && !page.body.contains(&a_case)
+                        && !page.bytes.windows(11).any(|w| w == b"13800000000"),
+                    "{method} {pattern} leaked A's report"
+                );
+                assert_ne!(
+                    page.status,
+                    StatusCode::SEE_OTHER,
+                    "{method} {pattern}: no zip of nothing"
+                );
+                continue;
+            }
             if let Intruder::ServiceOfOtherEnterprise = intruder {
                 // B may use the service for itself; nothing of A's may show.
                 assert!(
@@ -293,6 +371,16 @@ store_test!(
         assert!(
             files.body.contains(&a_file) && !files.body.contains("intruder"),
             "A's file is still there, and only A's"
+        );
+
+        // A's report is indexed for 浦东, and the 闵行 officer confirmed nothing.
+        let indexed = tongban_store::case_index::by_case(&db.store, &a_submitted)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (indexed.district_code.as_str(), indexed.status.as_str()),
+            ("310115", "submitted")
         );
 
         // Nobody signed A's form, nor prepared a signature on it.
