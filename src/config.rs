@@ -45,6 +45,29 @@ pub struct Config {
     pub job_lease_secs: u64,
     /// `[city_login]`: the city platform's unified login (OpenID Connect); absent means off.
     pub city_login: Option<tongban_identity::city_login::CityLoginConfig>,
+    /// `[licence_registry]`: the ministry's radiation-safety licence registry, prefilling the
+    /// radiation items' licence fields — `url` (its HTTP interface) or `file` (an export);
+    /// absent means none (with `seed_demo`, the demo enterprises' licences built into the binary).
+    pub licence_registry: Option<LicenceRegistrySection>,
+}
+
+/// `[licence_registry]` in the file: exactly one of `url` and `file`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceRegistrySection {
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+/// Where licences come from, once the section is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LicenceRegistry {
+    /// The registry's HTTP interface at this base URL.
+    Url(String),
+    /// An export of the registry's document.
+    File(PathBuf),
 }
 
 /// `[files]` in the file: `kind = "local"` with `dir`, or `kind = "s3"` with bucket and keys.
@@ -84,6 +107,7 @@ impl Default for Config {
             housekeeping_secs: 3600,
             job_lease_secs: 30,
             city_login: None,
+            licence_registry: None,
         }
     }
 }
@@ -112,7 +136,31 @@ impl Config {
         if !matches!(config.log_format.as_str(), "text" | "json") {
             anyhow::bail!("配置有误：log_format 只能是 text 或 json");
         }
+        config.licence_registry()?;
         Ok(config)
+    }
+
+    /// The licence registry configured, if any.
+    pub fn licence_registry(&self) -> anyhow::Result<Option<LicenceRegistry>> {
+        let Some(section) = &self.licence_registry else {
+            return Ok(None);
+        };
+        let url = section
+            .url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        let file = section.file.as_ref().filter(|f| !f.as_os_str().is_empty());
+        match (url, file) {
+            (Some(url), None) => Ok(Some(LicenceRegistry::Url(url.to_string()))),
+            (None, Some(file)) => Ok(Some(LicenceRegistry::File(file.clone()))),
+            (Some(_), Some(_)) => {
+                anyhow::bail!("配置有误：[licence_registry] 的 url 与 file 只能设置其中一项")
+            }
+            (None, None) => anyhow::bail!(
+                "配置有误：[licence_registry] 须设置 url（部级系统接口地址）或 file（导出数据文件）"
+            ),
+        }
     }
 
     pub fn keys_dir(&self) -> PathBuf {

@@ -47,6 +47,16 @@ const ENTERPRISES: [(&str, &str, &str, &str, &str); 5] = [
     ),
 ];
 
+/// The demo enterprises' radiation safety licences, as the ministry's registry would give them
+/// (one sells only; 上海浦江辐射技术 holds an expired licence and its renewal). Built into the
+/// binary, so the demo's annual report starts prefilled wherever it runs.
+pub const LICENCES: &str = include_str!("demo/licences.json");
+
+/// The prefill source over [`LICENCES`], used when no `[licence_registry]` is configured.
+pub fn licence_source() -> tongban_licences::FileSource {
+    tongban_licences::FileSource::from_json(LICENCES).expect("the demo licences are valid")
+}
+
 /// (username, display name, jurisdiction, roles)
 const OFFICERS: [(&str, &str, &str, &[OfficerRole]); 8] = [
     ("shi.shouli", "市局受理员", "310000", &[OfficerRole::Intake]),
@@ -306,6 +316,33 @@ mod tests {
         }
         codes.dedup();
         assert_eq!(codes.len(), ENTERPRISES.len());
+    }
+
+    #[test]
+    fn the_demo_licences_are_the_demo_enterprises_and_each_has_one_in_force() {
+        let records = tongban_licences::parse_document(LICENCES).unwrap();
+        let today = tongban_licences::beijing_today();
+        for (name, code17, ..) in ENTERPRISES {
+            let code = CreditCode::complete(code17).unwrap();
+            let theirs: Vec<_> = records
+                .iter()
+                .filter(|r| r.credit_code == code.as_str())
+                .collect();
+            assert!(!theirs.is_empty(), "{name} has a licence");
+            assert!(theirs.iter().all(|r| r.unit_name == name), "{name}");
+            let chosen = tongban_licences::choose(&records, code.as_str(), today).unwrap();
+            assert!(chosen.valid_on(today), "{name}: {}", chosen.number);
+        }
+        assert!(records.iter().all(|r| {
+            ENTERPRISES
+                .iter()
+                .any(|(_, c, ..)| CreditCode::complete(c).unwrap().as_str() == r.credit_code)
+        }));
+        assert!(records.iter().any(|r| r.activities.sales_only()));
+        assert!(
+            records.iter().any(|r| !r.valid_on(today)),
+            "one has expired"
+        );
     }
 
     #[test]

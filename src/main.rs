@@ -206,6 +206,8 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Checked before anything is opened: a wrong source is a start-up error, not a later surprise.
+    let prefill = prefill_sources(&config)?;
     let store = open_store(&config).await?;
     let files = FileStore::open(&config.files()?).context("文件存储配置有误")?;
 
@@ -305,8 +307,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             std::sync::Arc::new(tongban_identity::city_login::CityLogin::new(c))
         }),
         items,
-        // The city's registry plugs in here once its interface is available.
-        prefill: vec![],
+        // The licence registry (or the demo licences); the city's registry joins once its
+        // interface is available.
+        prefill,
         bureau,
     };
     let shutdown = shutdown_signal().context("cannot listen for SIGTERM")?;
@@ -327,6 +330,35 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The external prefill sources: the licence registry configured, else (with demo data on) the
+/// demo enterprises' licences built into the binary.
+fn prefill_sources(
+    config: &Config,
+) -> anyhow::Result<Vec<std::sync::Arc<dyn tongban_engine::prefill::PrefillSource>>> {
+    use crate::config::LicenceRegistry;
+    let licences: Option<std::sync::Arc<dyn tongban_engine::prefill::PrefillSource>> =
+        match config.licence_registry()? {
+            Some(LicenceRegistry::Url(url)) => {
+                let source = tongban_licences::RegistrySource::new(&url)
+                    .map_err(|e| anyhow::anyhow!("配置有误：licence_registry.url：{e}"))?;
+                tracing::info!(url = %source.base_url(), "licence registry: prefill over HTTP");
+                Some(std::sync::Arc::new(source))
+            }
+            Some(LicenceRegistry::File(path)) => {
+                let source = tongban_licences::FileSource::open(&path)
+                    .map_err(|e| anyhow::anyhow!("配置有误：licence_registry.file：{e}"))?;
+                tracing::info!(file = %path.display(), "licence registry: prefill from an export");
+                Some(std::sync::Arc::new(source))
+            }
+            None if config.seed_demo => {
+                tracing::info!("licence registry: the demo enterprises' licences");
+                Some(std::sync::Arc::new(demo::licence_source()))
+            }
+            None => None,
+        };
+    Ok(licences.into_iter().collect())
 }
 
 /// Resolves on SIGTERM or Ctrl-C: the server then stops accepting and finishes what it has.

@@ -1061,3 +1061,78 @@ async fn a_batch_render_killed_mid_way_resumes_after_a_restart_with_every_file_o
         .collect();
     assert_eq!(names, expected);
 }
+
+/// With demo data and no `[licence_registry]`, the demo licences built into the binary prefill
+/// the annual report: the renewed licence, not the expired one, and the modules it permits.
+#[tokio::test]
+async fn the_demo_annual_report_starts_from_the_enterprise_licence() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(tongban(dir.path()));
+    let code = "91310115MA1FL8XQ34";
+    let certs = dir.path().join("data/demo-certs");
+    let pem = std::fs::read_to_string(certs.join(format!("{code}.cert.pem"))).unwrap();
+    let cookies = certificate_login(
+        &server,
+        dir.path(),
+        "/login/enterprise",
+        "/login/enterprise",
+        &pem,
+        &certs.join(format!("{code}.key.pem")),
+        &["--credit-code", code],
+    )
+    .await;
+    let csrf = cookies
+        .split("tongban_csrf=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let notice = page_with(&server, "/items/radiation-annual-report/apply", &cookies).await;
+    let hidden = |name: &str| {
+        notice
+            .split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (shown_at, token) = (hidden("shown_at"), hidden("token"));
+    // The notice's countdown (5 s) is held by the server too.
+    tokio::time::sleep(Duration::from_millis(5200)).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let started = client
+        .post(server.url("/items/radiation-annual-report/apply"))
+        .header("cookie", &cookies)
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("shown_at", shown_at.as_str()),
+            ("token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 303, "{}", started.text().await.unwrap());
+    let edit = started.headers()["location"].to_str().unwrap().to_string();
+    let form = page_with(&server, &edit, &cookies).await;
+    for expected in [
+        "value=\"沪环辐证[10571]\"",
+        "value=\"2023-06-09\"",
+        "value=\"2028-06-08\"",
+        "辐射安全与环境保护管理领导小组",
+        "value=\"021-50806618\"",
+        "value=\"sources\" checked",
+        "value=\"devices\" checked",
+        "value=\"unsealed\">",
+    ] {
+        assert!(form.contains(expected), "{expected} in {form}");
+    }
+    assert!(!form.contains("沪环辐证[00571]"), "not the expired licence");
+    assert!(server.terminate().success());
+}
