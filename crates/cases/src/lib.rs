@@ -343,6 +343,12 @@ pub async fn submit(
     let attached = repo::materials(store, id).await?;
     problems.extend(materials::missing(item, data, &attached));
     problems.extend(ledgers::short(store, item, id, data).await?);
+    if !item.ledger_rules.is_empty() {
+        let rows = paper::ledger_rows_of(store, item, id, data).await?;
+        for (_, rule) in &item.ledger_rules {
+            problems.extend(rule(item, data, &rows));
+        }
+    }
     if !problems.is_empty() {
         return Err(CaseError::Invalid(problems));
     }

@@ -1,6 +1,5 @@
 //! A case on paper: the submitted form as the document its parties sign and the bureau files,
 //! printed from the item's steps in order with only what the applicant was shown.
-use std::collections::BTreeMap;
 
 use tongban_documents::{Field as Line, FormDocument, Section, SignatureBox, Table};
 use tongban_engine::validate::shown;
@@ -10,7 +9,7 @@ use tongban_store::Store;
 use crate::{Case, CaseError, beijing_day};
 
 /// Rows of each ledger, by ledger id, in row order.
-pub type LedgerRows = BTreeMap<String, Vec<Vec<String>>>;
+pub use tongban_engine::rules::LedgerRows;
 
 /// How a value reads on paper: units after numbers, lists joined by 、, 未填写 for blanks.
 fn printed(field: &Field, value: Option<&Value>) -> String {
@@ -149,14 +148,24 @@ fn printed_day(day: &str) -> String {
 
 /// Every row of the case's shown ledgers, read from the store.
 pub async fn ledger_rows(store: &Store, item: &Item, case: &Case) -> Result<LedgerRows, CaseError> {
-    let visible = shown(item, &case.projection.data);
+    ledger_rows_of(store, item, &case.id, &case.projection.data).await
+}
+
+/// Every row of the ledgers shown with `data`, of case `case_id`.
+pub(crate) async fn ledger_rows_of(
+    store: &Store,
+    item: &Item,
+    case_id: &str,
+    data: &tongban_engine::FormData,
+) -> Result<LedgerRows, CaseError> {
+    let visible = shown(item, data);
     let mut out = LedgerRows::new();
     for (_, _, ledger) in item.ledgers() {
         if !visible.ledgers.contains(&ledger.id) {
             continue;
         }
         let (rows, _) =
-            tongban_store::ledgers::page(store, &case.id, &ledger.id, 0, i64::MAX).await?;
+            tongban_store::ledgers::page(store, case_id, &ledger.id, 0, i64::MAX).await?;
         let rows = rows
             .iter()
             .map(|(_, d)| crate::ledgers::decode(d))

@@ -185,3 +185,67 @@ store_test!(
         assert!(messages(e).contains(&"放射源销售台账：至少填写1行".to_string()));
     }
 );
+
+store_test!(
+    submission_checks_the_ledgers_against_the_form,
+    |db: TestStore| async move {
+        // The radiation annual report: a sold source of a class the unit did not tick.
+        let item = tongban_items::catalogue()
+            .unwrap()
+            .get("radiation-annual-report")
+            .unwrap()
+            .clone();
+        let me = enterprise(1);
+        let dir = tempfile::tempdir().unwrap();
+        let files = common::file_store(dir.path());
+        let id = start(&db.store, &item, &me, &Default::default())
+            .await
+            .unwrap();
+        tongban_cases::materials::attach(
+            &db.store,
+            &files,
+            &item,
+            &me,
+            &id,
+            tongban_cases::materials::Target::Material("monitoring_report"),
+            "监测报告.pdf",
+            bytes::Bytes::from_static(b"%PDF-1.7 report"),
+        )
+        .await
+        .unwrap();
+        let mut data = tongban_items::radiation::example_report();
+        data.set_many("source_activities", vec!["使用".into(), "销售".into()]);
+        let sales = item.ledger("source_sales").unwrap();
+        let row = |class: &str| -> Vec<String> {
+            sales
+                .columns
+                .iter()
+                .map(|c| match c.id.as_str() {
+                    "nuclide" => "Cs-137".to_string(),
+                    "made_on" => "2025-03-01".to_string(),
+                    "activity" => "3.7E+10".to_string(),
+                    "class" => class.to_string(),
+                    _ => "沪环辐证[00001]".to_string(),
+                })
+                .collect()
+        };
+        let book = tongban_sheets::export(sales, &[row("I类"), row("IV类")]).unwrap();
+        import(&db.store, &item, &me, &id, "source_sales", &book)
+            .await
+            .unwrap();
+        let refused = submit(&db.store, &item, &me, &id, &data).await.unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("放射源销售台账第2行：类别「IV类」未在“放射源类别”中勾选"),
+            "{refused}"
+        );
+        // Nothing was submitted; with the class ticked it goes through.
+        assert_eq!(
+            open(&db.store, &me, &id).await.unwrap().state(),
+            tongban_engine::case::CaseState::Draft
+        );
+        data.set_many("source_classes", vec!["I类".into(), "IV类".into()]);
+        submit(&db.store, &item, &me, &id, &data).await.unwrap();
+    }
+);

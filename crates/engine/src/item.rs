@@ -6,7 +6,7 @@ use regex::Regex;
 use tongban_domain::catalogue::ItemKind;
 
 use crate::condition::Condition;
-use crate::rules::{Rule, RuleRegistry};
+use crate::rules::{LedgerRule, Rule, RuleRegistry};
 use crate::spec::{
     ApplicantKind, FieldKindSpec, FieldSpec, GuideEntry, IndexSpec, ItemSpec, KindSpec, LedgerSpec,
     MaterialSpec, ModuleSpec, NoticeSpec, SigningParty,
@@ -127,6 +127,8 @@ pub struct Item {
     pub steps: Vec<Step>,
     pub materials: Vec<Material>,
     pub rules: Vec<(String, Rule)>,
+    /// Rules over the form and its ledgers, run at submission.
+    pub ledger_rules: Vec<(String, LedgerRule)>,
     /// Who signs the submitted form, in order (at least the applicant).
     pub signing: Signing,
     /// What officers query submitted cases by (yearly reports).
@@ -542,6 +544,15 @@ impl Item {
                     .push(format!("rules: `{name}` is not registered")),
             }
         }
+        let mut ledger_rules = vec![];
+        for name in &spec.ledger_rules {
+            match rules.get_ledger(name) {
+                Some(rule) => ledger_rules.push((name.clone(), rule)),
+                None => c
+                    .problems
+                    .push(format!("ledger_rules: `{name}` is not registered")),
+            }
+        }
         let signing = c.signing(&spec, &steps);
         c.index(&spec, &steps);
         if !c.problems.is_empty() {
@@ -570,6 +581,7 @@ impl Item {
             steps,
             materials,
             rules: resolved,
+            ledger_rules,
             signing,
             index: spec.index,
         })

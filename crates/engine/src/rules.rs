@@ -9,9 +9,17 @@ use crate::values::FormData;
 /// A rule sees the item and the shown values, and says what is wrong.
 pub type Rule = fn(&Item, &FormData) -> Vec<Problem>;
 
+/// The rows of each shown ledger, by ledger id, each a value per column in column order.
+pub type LedgerRows = BTreeMap<String, Vec<Vec<String>>>;
+
+/// A rule over the form and its ledgers' rows (台账与填报数据是否一致), run when the case is
+/// submitted, since rows arrive by import and the form's pages never hold them.
+pub type LedgerRule = fn(&Item, &FormData, &LedgerRows) -> Vec<Problem>;
+
 #[derive(Default, Clone)]
 pub struct RuleRegistry {
     rules: BTreeMap<&'static str, Rule>,
+    ledger_rules: BTreeMap<&'static str, LedgerRule>,
 }
 
 impl RuleRegistry {
@@ -28,6 +36,14 @@ impl RuleRegistry {
 
     pub fn get(&self, name: &str) -> Option<Rule> {
         self.rules.get(name).copied()
+    }
+
+    pub fn register_ledger(&mut self, name: &'static str, rule: LedgerRule) {
+        self.ledger_rules.insert(name, rule);
+    }
+
+    pub fn get_ledger(&self, name: &str) -> Option<LedgerRule> {
+        self.ledger_rules.get(name).copied()
     }
 }
 

@@ -41,6 +41,9 @@ pub struct ItemSpec {
     /// Cross-field rules, by the name they are registered under (see `rules.rs`).
     #[serde(default)]
     pub rules: Vec<String>,
+    /// Rules over the form and its ledgers' rows, run at submission (see `rules.rs`).
+    #[serde(default)]
+    pub ledger_rules: Vec<String>,
     /// 签章: who signs the submitted form, in order. Absent: the applicant alone.
     #[serde(default)]
     pub signing: Option<SigningSpec>,

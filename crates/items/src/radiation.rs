@@ -1,9 +1,11 @@
 //! What the radiation annual evaluation report (`specs/radiation-annual-report.toml`, seed 000)
 //! needs beyond its spec: the nuclide reference list its nuclide columns are held to, and the
-//! cross-field rules a reviewer would otherwise send back. Rules see only the shown form values
-//! (hidden answers are already dropped), never ledger rows; each message names its field.
+//! cross-field rules a reviewer would otherwise send back. Form rules see only the shown form
+//! values (hidden answers are already dropped); the ledger rule, run at submission, also sees the
+//! rows of the shown ledgers. Each message names its field, or its ledger and row.
 use std::sync::OnceLock;
 
+use tongban_engine::rules::LedgerRows;
 use tongban_engine::{FormData, Item, Problem, RuleRegistry};
 
 /// The nuclide reference table, copied from the shared reference data (source noted in the file).
@@ -55,6 +57,69 @@ pub fn register(registry: &mut RuleRegistry) {
     registry.register("radiation_self_monitoring", self_monitoring);
     registry.register("radiation_dose_maxima", dose_maxima);
     registry.register("radiation_monitoring_date_in_year", monitoring_date_in_year);
+    registry.register_ledger("radiation_ledgers_agree", ledgers_agree);
+}
+
+/// A ledger's column `column`, by position.
+fn column_of(item: &Item, ledger: &str, column: &str) -> Option<usize> {
+    item.ledger(ledger)?
+        .columns
+        .iter()
+        .position(|c| c.id == column)
+}
+
+fn ledger_problem(item: &Item, ledger: &str, row: usize, message: String) -> Problem {
+    let title = item.ledger(ledger).map_or(ledger, |l| l.title.as_str());
+    Problem {
+        field: format!("ledger:{ledger}"),
+        message: format!("{title}第{row}行：{message}"),
+    }
+}
+
+/// The ledgers agree with the form: a source sold is of a class ticked under 放射源类别, and the
+/// unsealed-material use ledger has one row per nuclide (000: 按核素分开填写 — a nuclide split over
+/// two rows cannot be read as the year's use of it).
+pub fn ledgers_agree(item: &Item, data: &FormData, rows: &LedgerRows) -> Vec<Problem> {
+    let mut out = vec![];
+    let classes = data.many("source_classes");
+    if let (Some(sales), Some(at)) = (
+        rows.get("source_sales"),
+        column_of(item, "source_sales", "class"),
+    ) {
+        for (i, row) in sales.iter().enumerate() {
+            let class = row.get(at).map(String::as_str).unwrap_or("");
+            if !class.is_empty() && !classes.iter().any(|c| c == class) {
+                out.push(ledger_problem(
+                    item,
+                    "source_sales",
+                    i + 1,
+                    format!("类别「{class}」未在“放射源类别”中勾选，请核对台账或勾选该类别"),
+                ));
+            }
+        }
+    }
+    if let (Some(uses), Some(at)) = (
+        rows.get("unsealed_use_log"),
+        column_of(item, "unsealed_use_log", "nuclide"),
+    ) {
+        let mut first: std::collections::HashMap<&str, usize> = Default::default();
+        for (i, row) in uses.iter().enumerate() {
+            let Some(nuclide) = row.get(at).map(|n| n.trim()).filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            if let Some(earlier) = first.get(nuclide) {
+                out.push(ledger_problem(
+                    item,
+                    "unsealed_use_log",
+                    i + 1,
+                    format!("核素「{nuclide}」与第{earlier}行重复，每种核素只填写一行"),
+                ));
+            } else {
+                first.insert(nuclide, i + 1);
+            }
+        }
+    }
+    out
 }
 
 const SOURCE_COUNTS: [&str; 5] = [

@@ -949,3 +949,81 @@ fn every_ledger_has_a_template_excel_can_hold() {
         }
     }
 }
+
+// ── the ledgers against the form (run at submission) ──────────────────────
+
+/// A row of ledger `ledger` with `values` in the named columns, the rest filled plausibly.
+fn ledger_row(item: &Item, ledger: &str, values: &[(&str, &str)]) -> Vec<String> {
+    item.ledger(ledger)
+        .unwrap()
+        .columns
+        .iter()
+        .map(|c| {
+            values
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_else(|| "1".into())
+        })
+        .collect()
+}
+
+fn ledger_messages(
+    item: &Item,
+    d: &FormData,
+    rows: &tongban_engine::rules::LedgerRows,
+) -> Vec<String> {
+    tongban_items::radiation::ledgers_agree(item, d, rows)
+        .into_iter()
+        .map(|p| p.message)
+        .collect()
+}
+
+#[test]
+fn a_source_sold_must_be_of_a_class_ticked_for_the_unit() {
+    let item = item();
+    let mut d = complete();
+    d.set_many("source_activities", many(&["使用", "销售"]));
+    let rows: tongban_engine::rules::LedgerRows = [(
+        "source_sales".to_string(),
+        vec![
+            ledger_row(&item, "source_sales", &[("class", "I类")]),
+            ledger_row(&item, "source_sales", &[("class", "III类")]),
+        ],
+    )]
+    .into();
+    assert_eq!(
+        ledger_messages(&item, &d, &rows),
+        ["放射源销售台账第2行：类别「III类」未在“放射源类别”中勾选，请核对台账或勾选该类别"]
+    );
+    d.set_many("source_classes", many(&["I类", "III类"]));
+    assert!(ledger_messages(&item, &d, &rows).is_empty());
+}
+
+#[test]
+fn the_unsealed_use_ledger_has_one_row_per_nuclide() {
+    let item = item();
+    let d = complete();
+    let row = |n: &str| ledger_row(&item, "unsealed_use_log", &[("nuclide", n)]);
+    let twice: tongban_engine::rules::LedgerRows = [(
+        "unsealed_use_log".to_string(),
+        vec![row("I-131"), row("Tc-99m"), row("I-131")],
+    )]
+    .into();
+    assert_eq!(
+        ledger_messages(&item, &d, &twice),
+        ["非密封放射性物质使用台账第3行：核素「I-131」与第1行重复，每种核素只填写一行"]
+    );
+    let once: tongban_engine::rules::LedgerRows = [(
+        "unsealed_use_log".to_string(),
+        vec![row("I-131"), row("Tc-99m")],
+    )]
+    .into();
+    assert!(ledger_messages(&item, &d, &once).is_empty());
+    assert!(
+        item.ledger_rules
+            .iter()
+            .any(|(name, _)| name == "radiation_ledgers_agree"),
+        "the item runs the rule at submission"
+    );
+}
