@@ -207,6 +207,87 @@ fn demo_certificate(
     Ok((info.serial, pem, Timestamp(not_after)))
 }
 
+/// Last year's radiation annual report of each demo enterprise that uses sources, unsealed
+/// material or devices, filed as the enterprise would (prefilled from its profile and licence,
+/// the monitoring report attached, submitted), so 年度报告管理 on the workbench has reports to
+/// query, export, zip and confirm. An enterprise that already filed one is left alone, so
+/// reseeding files nothing twice. Returns how many were filed.
+pub async fn file_reports(
+    store: &Store,
+    files: &tongban_files::FileStore,
+    items: &tongban_engine::Catalogue,
+    seeded: &Seeded,
+) -> anyhow::Result<usize> {
+    let Some(item) = items.get("radiation-annual-report") else {
+        return Ok(0);
+    };
+    let records = licence_source()
+        .records()
+        .map_err(|e| anyhow::anyhow!("demo licences: {e}"))?;
+    let today = tongban_licences::beijing_today();
+    let year: i32 = Timestamp::now().beijing()[..4].parse().unwrap_or(2026);
+    let last_year = (year - 1).to_string();
+    let mut filed = 0;
+    for e in &seeded.enterprises {
+        let mut known = tongban_engine::prefill::Known::new();
+        for (k, v) in [
+            ("enterprise.name", e.name.as_str()),
+            ("enterprise.credit_code", e.credit_code.as_str()),
+            (
+                "enterprise.registered_address",
+                e.registered_address.as_str(),
+            ),
+            (
+                "enterprise.legal_representative",
+                e.legal_representative.as_str(),
+            ),
+            ("calendar.last_year", last_year.as_str()),
+        ] {
+            known.insert(k.into(), v.into());
+        }
+        known.extend(tongban_licences::prefill_from(&records, &known, today));
+        // A unit that only sells has no workplaces or monitoring to report in this sample.
+        if known
+            .get("licence.scope")
+            .is_none_or(|s| s == tongban_licences::record::SALES_ONLY)
+        {
+            continue;
+        }
+        let applicant = tongban_cases::Applicant::Enterprise {
+            id: e.id.clone(),
+            actor: format!("enterprise:{}/demo", e.credit_code.as_str()),
+        };
+        if tongban_store::cases::latest_submitted(store, "enterprise", e.id.as_str(), &item.id)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let id = tongban_cases::start(store, item, &applicant, &known).await?;
+        let prefilled = tongban_cases::open(store, &applicant, &id)
+            .await?
+            .projection
+            .data;
+        let mut data = tongban_items::radiation::example_report();
+        data.modules = prefilled.modules.clone();
+        data.values.extend(prefilled.values);
+        tongban_cases::materials::attach(
+            store,
+            files,
+            item,
+            &applicant,
+            &id,
+            tongban_cases::materials::Target::Material("monitoring_report"),
+            "辐射环境监测报告.pdf",
+            bytes::Bytes::from_static(b"%PDF-1.7\n% demo monitoring report\n"),
+        )
+        .await?;
+        tongban_cases::submit(store, item, &applicant, &id, &data).await?;
+        filed += 1;
+    }
+    Ok(filed)
+}
+
 /// The printout that tells a person where to log in.
 pub fn describe(seeded: &Seeded, base_url: &str) -> String {
     let mut out = String::new();

@@ -221,6 +221,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let keys = keys::load_or_create(&config.keys_dir())?;
     if config.seed_demo && config.is_embedded() && enterprises::count(&store).await? == 0 {
         let seeded = demo::seed(&store, &keys.ca, &config.data_dir.join("demo-certs")).await?;
+        demo_reports(&store, &files, &items, &seeded).await;
         println!("{}", demo::describe(&seeded, &base_url));
     }
 
@@ -410,10 +411,26 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's annual reports; a failure is logged, never a reason not to start.
+async fn demo_reports(
+    store: &tongban_store::Store,
+    files: &FileStore,
+    items: &tongban_engine::Catalogue,
+    seeded: &demo::Seeded,
+) {
+    match demo::file_reports(store, files, items, seeded).await {
+        Ok(n) => tracing::info!(reports = n, "demo annual reports filed"),
+        Err(e) => tracing::warn!(error = %e, "demo annual reports not filed"),
+    }
+}
+
 async fn reseed(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let keys = keys::load_or_create(&config.keys_dir())?;
     let seeded = demo::seed(&store, &keys.ca, &config.data_dir.join("demo-certs")).await?;
+    let files = FileStore::open(&config.files()?).context("文件存储配置有误")?;
+    let items = tongban_items::catalogue().context("事项配置有误")?;
+    demo_reports(&store, &files, &items, &seeded).await;
     println!(
         "{}",
         demo::describe(&seeded, &format!("http://{}", config.listen))

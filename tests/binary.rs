@@ -281,6 +281,20 @@ async fn the_printed_demo_login_works() {
         body.contains("闵行区生态环境局") && body.contains("审核、审批"),
         "{body}"
     );
+    // The demo filed last year's annual reports; 闵行's officer sees 闵行's one.
+    let reports = page_with(
+        &server,
+        "/workbench/reports/radiation-annual-report",
+        &cookies,
+    )
+    .await;
+    assert!(
+        reports.contains("共 1 份") && reports.contains("上海申城固废资源利用有限公司"),
+        "{reports}"
+    );
+    let (city, _) = demo_officer(&server, "shi.shencha").await;
+    let all = page_with(&server, "/workbench/reports/radiation-annual-report", &city).await;
+    assert!(all.contains("共 4 份"), "{all}");
     assert!(server.terminate().success());
 }
 
@@ -409,6 +423,19 @@ fn demo_reseeds_without_duplicating() {
             tongban_store::officers::list(&store).await.unwrap().len(),
             8
         );
+        // The demo's annual reports were filed once, not again on the reseed.
+        let (_, reports) = tongban_store::case_index::query(
+            &store,
+            &tongban_store::case_index::IndexQuery {
+                item_id: "radiation-annual-report".into(),
+                ..Default::default()
+            },
+            0,
+            100,
+        )
+        .await
+        .unwrap();
+        assert_eq!(reports, 4);
     });
 }
 

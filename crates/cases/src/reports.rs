@@ -348,6 +348,14 @@ pub async fn pdf(
     Ok((report, bytes))
 }
 
+/// The inspection number the bureau confirmed case `case_id`'s report with, if it did: for the
+/// applicant's own list (the caller has authorised the case).
+pub async fn confirmation_of(store: &Store, case_id: &str) -> Result<Option<String>, ReportError> {
+    Ok(case_index::by_case(store, case_id)
+        .await?
+        .and_then(|r| r.inspection_number))
+}
+
 fn label_of(item: &Item, field: &str) -> String {
     item.field(field)
         .map(|f| f.label.clone())

@@ -623,14 +623,26 @@ async fn remove_file(
     Ok(Redirect::to(&format!("/cases/{id}/edit?step={MATERIALS_STEP}")).into_response())
 }
 
+#[derive(Deserialize)]
+struct DeleteQuery {
+    /// `reports`: deleted from the item's list of yearly reports, so back to it.
+    from: Option<String>,
+}
+
 async fn delete(
     State(state): State<AppState>,
     who: CurrentApplicant,
     Path(id): Path<String>,
+    Query(q): Query<DeleteQuery>,
 ) -> Result<Response, WebError> {
-    case_of(&state, &who, &id).await?;
+    let (_, item) = case_of(&state, &who, &id).await?;
     cases::delete_draft(&state.store, &who.applicant, &id).await?;
-    Ok(Redirect::to("/cases?deleted=1").into_response())
+    let back = if q.from.as_deref() == Some("reports") && item.index.is_some() {
+        format!("/cases?item={}&deleted=1", item.id)
+    } else {
+        "/cases?deleted=1".to_string()
+    };
+    Ok(Redirect::to(&back).into_response())
 }
 
 // ── Ledgers ───────────────────────────────────────────────────────────────
@@ -879,6 +891,12 @@ async fn list(
     Query(q): Query<ListQuery>,
     CsrfToken(csrf): CsrfToken,
 ) -> Result<Response, WebError> {
+    // A yearly report's own list (000's 年度评估报告), by the fields its index names.
+    if let Some(item) = q.item.as_deref().and_then(|id| state.items.get(id))
+        && let Some(index) = &item.index
+    {
+        return report_list(&state, &who, item, index, &q, &csrf).await;
+    }
     let filter = CaseFilter {
         item_id: q.item.clone().filter(|s| !s.is_empty()),
         state: q.state.clone().filter(|s| CaseState::parse(s).is_some()),
@@ -925,6 +943,134 @@ async fn list(
         csrf: &csrf,
     };
     Ok(render(page_view)?.into_response())
+}
+
+/// Where a yearly report stands in its list: 暂存, 已提交, or 已盖章 once every party of the
+/// item's `[signing]` has signed its form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReportState {
+    Draft,
+    Submitted,
+    Sealed,
+}
+
+impl ReportState {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "暂存",
+            Self::Submitted => "已提交",
+            Self::Sealed => "已盖章",
+        }
+    }
+}
+
+struct ReportRow {
+    id: String,
+    /// The index's year, title and credit code, then its `columns`, as printed.
+    cells: Vec<String>,
+    state: ReportState,
+    status: &'static str,
+    /// The 检查编号 the bureau confirmed the report with.
+    confirmed: Option<String>,
+    days_left: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "case_reports.html")]
+struct ReportListPage<'a> {
+    item: &'a Item,
+    headers: Vec<String>,
+    rows: Vec<ReportRow>,
+    page: i64,
+    pages: i64,
+    total: i64,
+    deleted: bool,
+    home: &'static str,
+    csrf: &'a str,
+}
+
+/// A form value as a list cell: lists joined by 、, a blank as —.
+fn cell(data: &tongban_engine::FormData, field: &str) -> String {
+    let text = data.many(field).join("、");
+    if text.is_empty() { "—".into() } else { text }
+}
+
+/// 年度评估报告: the applicant's cases of an item with an `[index]`, one row a report, with the
+/// index's fields as columns and what may be done with each (000: 修改 / 删除 for a draft,
+/// 签章 until the form is signed, 报告下载 once submitted).
+async fn report_list(
+    state: &AppState,
+    who: &CurrentApplicant,
+    item: &Item,
+    index: &tongban_engine::spec::IndexSpec,
+    q: &ListQuery,
+    csrf: &str,
+) -> Result<Response, WebError> {
+    who.may_apply(item)?;
+    let fields: Vec<&str> = [&index.year, &index.title, &index.credit_code]
+        .into_iter()
+        .chain(&index.columns)
+        .map(String::as_str)
+        .collect();
+    let headers = fields
+        .iter()
+        .map(|id| {
+            item.field(id)
+                .map_or_else(|| id.to_string(), |f| f.label.clone())
+        })
+        .collect();
+    let filter = CaseFilter {
+        item_id: Some(item.id.clone()),
+        state: None,
+        created_between: None,
+        only_items: who.visible_items(),
+    };
+    let page = q.page.unwrap_or(1).max(1);
+    let found = cases::list(&state.store, &who.applicant, &filter, page).await?;
+    let now = Timestamp::now();
+    let caller = crate::signing::caller(who);
+    let mut rows = Vec::with_capacity(found.cases.len());
+    for c in &found.cases {
+        let state_now = match c.state() {
+            CaseState::Draft => ReportState::Draft,
+            CaseState::Submitted => {
+                let (_, status) =
+                    tongban_cases::signing::open(&state.store, item, &caller, &c.id).await?;
+                if status.complete() {
+                    ReportState::Sealed
+                } else {
+                    ReportState::Submitted
+                }
+            }
+        };
+        // The bureau's confirmation (年度报告确认) shows beside the state.
+        let confirmed = match state_now {
+            ReportState::Draft => None,
+            _ => tongban_cases::reports::confirmation_of(&state.store, &c.id)
+                .await
+                .map_err(WebError::from)?,
+        };
+        rows.push(ReportRow {
+            id: c.id.clone(),
+            cells: fields.iter().map(|f| cell(&c.projection.data, f)).collect(),
+            state: state_now,
+            status: state_now.label(),
+            confirmed,
+            days_left: c.days_left(now),
+        });
+    }
+    let view = ReportListPage {
+        item,
+        headers,
+        rows,
+        page,
+        pages: ((found.total + cases::PAGE_SIZE - 1) / cases::PAGE_SIZE).max(1),
+        total: found.total,
+        deleted: q.deleted.is_some(),
+        home: who.home(),
+        csrf,
+    };
+    Ok(render(view)?.into_response())
 }
 
 struct TimelineEntry {

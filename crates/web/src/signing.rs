@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases/{id}/signing", get(page))
         .route("/cases/{id}/signing/document", get(document))
+        .route("/cases/{id}/signing/report", get(report))
         .route("/cases/{id}/signing/prepare", post(prepare))
         .route("/cases/{id}/signing/finish", post(finish))
         .route("/cases/{id}/signing/code", post(send_code))
@@ -51,7 +52,8 @@ fn desk(state: &AppState) -> signing::Desk<'_> {
     }
 }
 
-fn caller(who: &CurrentApplicant) -> Caller {
+/// The signer the case API sees for this login (an enterprise with its credit code).
+pub(crate) fn caller(who: &CurrentApplicant) -> Caller {
     Caller {
         applicant: who.applicant.clone(),
         credit_code: match &who.who {
@@ -240,6 +242,59 @@ async fn document(
         pdf,
     )
         .into_response())
+}
+
+/// 报告下载 (the list of a yearly report): the form as it stands, as a download named for the
+/// year and the unit — signed once 签章 is done; before, the unsigned report, which 000 lets
+/// a unit without an electronic seal print and seal on paper.
+async fn report(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let (case, item, status) = signing_of(&state, &who, &id).await?;
+    let pdf = signing::current_pdf(
+        &state.store,
+        &state.files,
+        &state.bureau.renderer,
+        item,
+        &case,
+        &status,
+    )
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&report_name(item, &case)),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// `2025年<title>-<unit>.pdf` for an item with an index; else the title and the case number.
+fn report_name(item: &Item, case: &Case) -> String {
+    let data = &case.projection.data;
+    let value = |id: &str| data.one(id).map(|v| v.trim().to_string());
+    match &item.index {
+        Some(index) => {
+            let year = value(&index.year)
+                .map(|y| format!("{y}年"))
+                .unwrap_or_default();
+            let unit = value(&index.title)
+                .map(|u| format!("-{u}"))
+                .unwrap_or_default();
+            format!("{year}{}{unit}.pdf", item.signing.title)
+        }
+        None => format!(
+            "{}{}.pdf",
+            item.signing.title,
+            case.projection.number.as_deref().unwrap_or("")
+        ),
+    }
 }
 
 /// A refusal the signer can act on is shown on the page; anything else is an error page.

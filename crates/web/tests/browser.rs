@@ -2,111 +2,23 @@
 //! `.ci/run`): the notice's countdown holds the continue button, a `show_if` question appears and
 //! disappears as the answer changes, a missing answer is named, 暂存 keeps the draft, and the
 //! application is submitted. The page's screenshot is left in `target/screenshots/`.
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
 mod common;
 use common::*;
+#[path = "common/browser.rs"]
+mod browser;
+use browser::*;
 
 const CODE: &str = "91310115MA1FL8XQ34";
 
-/// chromedriver on a free port; `None` (skipped) when it is not installed outside CI.
-async fn chromedriver() -> Option<(tokio::process::Child, u16)> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = match tokio::process::Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(e) => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("chromedriver is required in CI: {e}");
-            }
-            eprintln!(
-                "SKIPPED browser test: chromedriver not found ({e}); apt install chromium chromium-driver"
-            );
-            return None;
-        }
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "chromedriver did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Some((child, port))
-}
-
-async fn chromium(port: u16) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--window-size=1280,1600"]
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a Chromium session")
-}
-
-async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-async fn displayed(c: &Client, css: &str) -> bool {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .is_displayed()
-        .await
-        .unwrap()
-}
-
-/// Waits (up to 10 s) until the element `css` says `needle`: after a click the old page may still
-/// be there, or its elements go stale while the next one loads.
-async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(el) = c.find(Locator::Css(css)).await
-            && let Ok(text) = el.text().await
-            && text.contains(needle)
-        {
-            return text;
-        }
-        assert!(Instant::now() < deadline, "{css} never said {needle}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn screenshot(c: &Client, name: &str) {
+async fn screenshot(c: &fantoccini::Client, name: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
+    screenshot_to(c, &dir, name).await;
 }
 
 store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
@@ -116,27 +28,15 @@ store_test!(the_form_runs_in_chromium, |db: TestStore| async move {
     let dir = tempfile::tempdir().unwrap();
     let state = state_with_test_item(&db, dir.path());
     let app = tongban_web::app(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let served = app
-        .clone()
-        .into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, served).await });
+    let base = serve(&app).await;
 
     // Logging in by certificate is tested elsewhere; the browser takes over the session.
     let mut city = officer_browser(&db, &app, "shi.shouli", "310000", "市局受理员").await;
     let (enterprise_browser, _, _) = enterprise(&state, &app, &mut city, CODE).await;
     let session = enterprise_browser.cookies["tongban_session"].clone();
 
-    let c = chromium(driver_port).await;
-    c.goto(&format!("{base}/")).await.unwrap();
-    // (WebDriver's add-cookie refuses an IP-address host; the page may set it instead.)
-    c.execute(
-        "document.cookie = 'tongban_session=' + arguments[0] + '; path=/'",
-        vec![serde_json::Value::String(session)],
-    )
-    .await
-    .unwrap();
+    let c = chromium(driver_port, 1280, 1600).await;
+    take_session(&c, &base, &session).await;
 
     // The notice: continue is held for the countdown, then works.
     c.goto(&format!("{base}/items/test-filing/apply"))

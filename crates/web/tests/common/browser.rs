@@ -1,0 +1,150 @@
+//! What the browser tests share: the router served on a loopback port, Debian's headless
+//! Chromium driven through `chromedriver` (installed by `.ci/run`), a session handed over from an
+//! in-process login, and small waits. Included with `#[path = "common/browser.rs"] mod browser;`
+//! by the tests that drive a browser, so the others do not link fantoccini.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// chromedriver on a free port; `None` (skipped) when it is not installed outside CI.
+pub async fn chromedriver() -> Option<(tokio::process::Child, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = match tokio::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        // Chromium on Linux takes its own words (the file chooser's 选择文件) from the locale.
+        // (LANGUAGE only: a LANG naming a locale the system lacks breaks non-ASCII file paths.)
+        .env("LANGUAGE", "zh_CN")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("chromedriver is required in CI: {e}");
+            }
+            eprintln!(
+                "SKIPPED browser test: chromedriver not found ({e}); apt install chromium chromium-driver"
+            );
+            return None;
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Some((child, port))
+}
+
+/// A headless Chromium session with a `width`×`height` window.
+pub async fn chromium(port: u16, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     "--hide-scrollbars", "--lang=zh-CN",
+                     format!("--window-size={width},{height}")]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a Chromium session")
+}
+
+/// Sizes the window so that the page itself (the viewport, what a screenshot shows) is
+/// `width`×`height`: `--window-size` counts the window's frame too.
+pub async fn viewport(c: &Client, width: u32, height: u32) {
+    let frame = c
+        .execute(
+            "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let frame: Vec<u32> = serde_json::from_value(frame).unwrap();
+    c.set_window_size(width + frame[0], height + frame[1])
+        .await
+        .unwrap();
+}
+
+/// Serves `app` on a free loopback port; returns its base URL.
+pub async fn serve(app: &axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = app
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, served).await });
+    base
+}
+
+/// Hands the browser a session opened in-process (logging in by certificate is tested
+/// elsewhere). WebDriver's add-cookie refuses an IP-address host; the page may set it instead.
+pub async fn take_session(c: &Client, base: &str, session: &str) {
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.execute(
+        "document.cookie = 'tongban_session=' + arguments[0] + '; path=/'",
+        vec![serde_json::Value::String(session.to_string())],
+    )
+    .await
+    .unwrap();
+}
+
+pub async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+}
+
+pub async fn displayed(c: &Client, css: &str) -> bool {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap()
+}
+
+/// Waits (up to 10 s) until the element `css` says `needle`: after a click the old page may still
+/// be there, or its elements go stale while the next one loads.
+pub async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+            && text.contains(needle)
+        {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "{css} never said {needle}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Writes the page's screenshot (the window, as a person sees it) to `dir/name`.
+pub async fn screenshot_to(c: &Client, dir: &std::path::Path, name: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
+}
