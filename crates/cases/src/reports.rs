@@ -600,9 +600,19 @@ pub async fn preview(
             .or_else(|| by_reference.get(row.reference.as_str()))
             .copied();
         let Some(report) = found else {
+            let bad_code = !row.credit_code.is_empty()
+                && tongban_domain::CreditCode::parse(&row.credit_code).is_err();
+            let reason = if bad_code && row.reference.is_empty() {
+                format!(
+                    "统一社会信用代码「{}」有误（应为18位且校验位正确），请核对检查表",
+                    row.credit_code
+                )
+            } else {
+                format!("未找到该单位{year}年度已提交的年度报告")
+            };
             out.unmatched.push(Unmatched {
                 inspection: row.clone(),
-                reason: format!("未找到该单位{year}年度已提交的年度报告"),
+                reason,
             });
             continue;
         };

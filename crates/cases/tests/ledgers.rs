@@ -223,7 +223,7 @@ store_test!(
                 .map(|c| match c.id.as_str() {
                     "nuclide" => "Cs-137".to_string(),
                     "made_on" => "2025-03-01".to_string(),
-                    "activity" => "3.7E+10".to_string(),
+                    "activity" => "37000000000".to_string(),
                     "class" => class.to_string(),
                     _ => "沪环辐证[00001]".to_string(),
                 })

@@ -2,84 +2,14 @@
 //! the xlsx export, the zip as a batch, one report's PDF and confirmation, 年度报告批量确认 with
 //! its preview, statistics, and a district officer kept to their district.
 use axum::http::StatusCode;
-use rust_xlsxwriter::Workbook;
-use tongban_cases::Applicant;
-use tongban_domain::{CreditCode, Enterprise, EnterpriseId, Jurisdiction, Timestamp};
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
-use tongban_web::{AppState, app};
+use tongban_web::app;
 
 mod common;
 use common::*;
 
-const ITEM: &str = "radiation-annual-report";
-
-/// A submitted 2025 report of unit `n` in `district`, through the applicant's own services;
-/// returns (case id, unit name, credit code, licence number).
-async fn filed(state: &AppState, n: usize, district: &str) -> (String, String, String, String) {
-    let item = state.items.get(ITEM).unwrap();
-    let code = CreditCode::complete(&format!("91{district}MA{n:07}")).unwrap();
-    let name = format!("上海核技术应用{n:03}有限公司");
-    let e = Enterprise {
-        id: EnterpriseId::from_raw(format!("ent-{n}")),
-        name: name.clone(),
-        credit_code: code.clone(),
-        legal_representative: "王珺".into(),
-        registered_address: "上海市测试路1号".into(),
-        district: Jurisdiction::by_code(district).unwrap(),
-        created_at: Timestamp::now(),
-    };
-    let mut tx = state.store.begin().await.unwrap();
-    tongban_store::enterprises::insert(&mut tx, &e)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let me = Applicant::Enterprise {
-        id: e.id.clone(),
-        actor: format!("enterprise:{}/cert:01", code.as_str()),
-    };
-    let id = tongban_cases::start(&state.store, item, &me, &Default::default())
-        .await
-        .unwrap();
-    tongban_cases::materials::attach(
-        &state.store,
-        &state.files,
-        item,
-        &me,
-        &id,
-        tongban_cases::materials::Target::Material("monitoring_report"),
-        "监测报告.pdf",
-        bytes::Bytes::from_static(b"%PDF-1.7 monitoring report"),
-    )
-    .await
-    .unwrap();
-    let licence = format!("沪环辐证[{:05}]", 20000 + n);
-    let mut data = tongban_items::radiation::example_report();
-    data.set("unit_name", &name);
-    data.set("credit_code", code.as_str());
-    data.set("licence_no", &licence);
-    tongban_cases::submit(&state.store, item, &me, &id, &data)
-        .await
-        .unwrap();
-    (id, name, code.as_str().to_string(), licence)
-}
-
-fn inspection_table(rows: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut book = Workbook::new();
-    let ws = book.add_worksheet();
-    for (c, t) in ["检查编号", "统一社会信用代码", "许可证号"]
-        .iter()
-        .enumerate()
-    {
-        ws.write_string(0, c as u16, *t).unwrap();
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in [row.0, row.1, row.2].iter().enumerate() {
-            ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
-        }
-    }
-    book.save_to_buffer().unwrap()
-}
+const ITEM: &str = REPORT_ITEM;
 
 fn base() -> String {
     format!("/workbench/reports/{ITEM}")
@@ -91,9 +21,9 @@ store_test!(
         let dir = tempfile::tempdir().unwrap();
         let state = state(&db, dir.path());
         let app = app(state.clone());
-        let a = filed(&state, 1, "310115").await;
-        let b = filed(&state, 2, "310115").await;
-        let c = filed(&state, 3, "310112").await;
+        let a = filed_report(&state, 1, "310115").await;
+        let b = filed_report(&state, 2, "310115").await;
+        let c = filed_report(&state, 3, "310112").await;
         let mut city = officer_browser(&db, &app, "shi.shencha", "310000", "市局审核员").await;
 
         // The menu leads to the item's list; all three, newest first.
@@ -204,7 +134,15 @@ store_test!(
             "{}",
             upload.body
         );
-        assert!(upload.body.contains("JC-003") && upload.body.contains("未找到该单位2025年度"));
+        // A mistyped credit code is named as such rather than "not found".
+        assert!(upload.body.contains("JC-003"));
+        assert!(
+            upload
+                .body
+                .contains("统一社会信用代码「91310115MA9999999X」有误"),
+            "{}",
+            upload.body
+        );
         let still = city.get(&format!("{}?status=confirmed", base())).await;
         assert!(still.body.contains("共 0 份"));
         let table = upload

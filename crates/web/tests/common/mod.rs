@@ -478,3 +478,78 @@ pub fn serial_on(home: &Page) -> String {
         .unwrap()
         .to_string()
 }
+
+/// The yearly report the officers' report tests file.
+pub const REPORT_ITEM: &str = "radiation-annual-report";
+
+/// A submitted 2025 report of unit `n` in `district`, through the applicant's own services;
+/// returns (case id, unit name, credit code, licence number).
+pub async fn filed_report(
+    state: &AppState,
+    n: usize,
+    district: &str,
+) -> (String, String, String, String) {
+    let item = state.items.get(REPORT_ITEM).unwrap();
+    let code = tongban_domain::CreditCode::complete(&format!("91{district}MA{n:07}")).unwrap();
+    let name = format!("上海核技术应用{n:03}有限公司");
+    let e = tongban_domain::Enterprise {
+        id: tongban_domain::EnterpriseId::from_raw(format!("ent-{n}")),
+        name: name.clone(),
+        credit_code: code.clone(),
+        legal_representative: "王珺".into(),
+        registered_address: "上海市测试路1号".into(),
+        district: Jurisdiction::by_code(district).unwrap(),
+        created_at: Timestamp::now(),
+    };
+    let mut tx = state.store.begin().await.unwrap();
+    tongban_store::enterprises::insert(&mut tx, &e)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let me = tongban_cases::Applicant::Enterprise {
+        id: e.id.clone(),
+        actor: format!("enterprise:{}/cert:01", code.as_str()),
+    };
+    let id = tongban_cases::start(&state.store, item, &me, &Default::default())
+        .await
+        .unwrap();
+    tongban_cases::materials::attach(
+        &state.store,
+        &state.files,
+        item,
+        &me,
+        &id,
+        tongban_cases::materials::Target::Material("monitoring_report"),
+        "监测报告.pdf",
+        bytes::Bytes::from_static(b"%PDF-1.7 monitoring report"),
+    )
+    .await
+    .unwrap();
+    let licence = format!("沪环辐证[{:05}]", 20000 + n);
+    let mut data = tongban_items::radiation::example_report();
+    data.set("unit_name", &name);
+    data.set("credit_code", code.as_str());
+    data.set("licence_no", &licence);
+    tongban_cases::submit(&state.store, item, &me, &id, &data)
+        .await
+        .unwrap();
+    (id, name, code.as_str().to_string(), licence)
+}
+
+/// An inspection table (检查编号, 统一社会信用代码, 许可证号) as an officer brings one.
+pub fn inspection_table(rows: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let ws = book.add_worksheet();
+    for (c, t) in ["检查编号", "统一社会信用代码", "许可证号"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *t).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in [row.0, row.1, row.2].iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    book.save_to_buffer().unwrap()
+}
