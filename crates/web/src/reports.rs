@@ -519,6 +519,8 @@ struct ConfirmPage<'a> {
     error: Option<String>,
     /// After an upload: the table's key in the file store, and what confirming it would do.
     table: String,
+    /// That this officer uploaded that table (see [`table_proof`]).
+    proof: String,
     file_name: String,
     matched: Vec<PreviewRow>,
     already: Vec<PreviewRow>,
@@ -559,6 +561,7 @@ async fn confirm_page(
         year,
         error: None,
         table: String::new(),
+        proof: String::new(),
         file_name: String::new(),
         matched: vec![],
         already: vec![],
@@ -604,6 +607,7 @@ async fn confirm_upload(
         year: year.trim().to_string(),
         error: None,
         table: String::new(),
+        proof: String::new(),
         file_name: file_name.clone(),
         matched: vec![],
         already: vec![],
@@ -635,14 +639,26 @@ async fn confirm_upload(
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
     page.table = stored.digest.to_hex();
+    page.proof = table_proof(&state, &officer, &page.table);
     (page.matched, page.already, page.unmatched) = preview_rows(&preview);
     Ok(render(page)?.into_response())
+}
+
+/// Binds a stored table to the officer who uploaded it, so 确认 cannot be pointed at any other
+/// object of the file store by its digest.
+fn table_proof(state: &AppState, officer: &Officer, digest: &str) -> String {
+    state.fields.blind_index(
+        "inspection-table",
+        &format!("{}:{digest}", officer.id.as_str()),
+    )
 }
 
 #[derive(Deserialize)]
 struct ApplyForm {
     year: String,
     table: String,
+    #[serde(default)]
+    proof: String,
     #[serde(default)]
     file_name: String,
 }
@@ -657,6 +673,9 @@ async fn confirm_apply(
 ) -> Result<Response, WebError> {
     let item = indexed(&state, &item)?;
     let year = parse_year(&form.year).map_err(WebError::Invalid)?;
+    if form.proof != table_proof(&state, &officer, &form.table) {
+        return Err(WebError::Invalid("检查表已失效，请重新上传".into()));
+    }
     let digest: tongban_crypto::Sm3Digest = form
         .table
         .parse()
@@ -682,6 +701,7 @@ async fn confirm_apply(
         year: year.to_string(),
         error: None,
         table: String::new(),
+        proof: String::new(),
         file_name: form.file_name,
         matched,
         already,

@@ -154,10 +154,35 @@ store_test!(
             .next()
             .unwrap()
             .to_string();
+        let proof = upload
+            .body
+            .split("name=\"proof\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        // Another officer cannot confirm with this officer's table, nor anyone with a made-up
+        // digest: the proof binds the upload to who made it.
+        let mut other = officer_browser(&db, &app, "shi.shenpi", "310000", "市局审批员").await;
+        for (who, body) in [
+            (&mut other, format!("year=2025&table={table}&proof={proof}")),
+            (
+                &mut city,
+                format!("year=2025&table={}&proof={proof}", "0".repeat(64)),
+            ),
+        ] {
+            let refused = who
+                .post_form(&format!("{}/confirmations/apply", base()), &body)
+                .await;
+            assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(refused.body.contains("检查表已失效"), "{}", refused.body);
+        }
         let applied = city
             .post_form(
                 &format!("{}/confirmations/apply", base()),
-                &format!("year=2025&table={table}&file_name=x.xlsx"),
+                &format!("year=2025&table={table}&proof={proof}&file_name=x.xlsx"),
             )
             .await;
         assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
