@@ -193,6 +193,14 @@ store_test!(
         );
         let confirmed = city.get(&format!("{}?status=confirmed", base())).await;
         assert!(confirmed.body.contains("共 2 份") && confirmed.body.contains("JC-001"));
+        // The enterprise sees the bureau's confirmation in its own list of reports.
+        let (mut unit, _, _, _) = primary(&state, &app, &mut city, &a.2).await;
+        let mine = unit.get(&format!("/cases?item={ITEM}")).await;
+        assert!(
+            mine.body.contains(&a.1) && mine.body.contains("已确认（检查编号 JC-001）"),
+            "{}",
+            mine.body
+        );
 
         // A table that is not a workbook is refused with the reason, nothing stored.
         let junk = post_multipart(
