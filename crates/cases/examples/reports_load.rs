@@ -98,7 +98,17 @@ async fn main() {
         t.elapsed().as_secs_f64() * 1000.0
     );
     let t = Instant::now();
-    let xlsx = reports::export(&store, &item, &city, &year).await.unwrap();
+    let officer = tongban_domain::Officer {
+        id: tongban_domain::OfficerId::from_raw("load-test"),
+        username: "load.test".into(),
+        display_name: "压测".into(),
+        jurisdiction: Jurisdiction::CITY,
+        roles: vec![tongban_domain::OfficerRole::Review],
+        created_at: Timestamp::now(),
+    };
+    let xlsx = reports::export(&store, &item, &officer, &year)
+        .await
+        .unwrap();
     println!(
         "export of {} reports to xlsx: {:.2} s, {:.1} MiB",
         page.total,
@@ -123,7 +133,7 @@ async fn main() {
         .unwrap()
         .total;
     let t = Instant::now();
-    let id = reports::zip(&store, &item, &city, &zip_filter, "load-test")
+    let id = reports::zip(&store, &item, &officer, &zip_filter)
         .await
         .expect("zip started");
     let queued = t.elapsed().as_secs_f64();

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use tongban_documents::DocumentKind;
+use tongban_domain::audit::{AuditAction, NewAuditEntry};
 use tongban_domain::{Jurisdiction, Officer, Timestamp};
 use tongban_engine::case::EventBody;
 use tongban_engine::spec::IndexSpec;
@@ -362,15 +363,53 @@ fn label_of(item: &Item, field: &str) -> String {
         .unwrap_or_else(|| field.to_string())
 }
 
-/// 查询结果导出: the reports matching `filter` as an xlsx table.
+/// Records in the audit log that `officer` took `count` reports of `item` out (`what`: an
+/// xlsx export or a zip), with the query that chose them.
+async fn audit_export(
+    store: &Store,
+    officer: &Officer,
+    item: &Item,
+    filter: &Filter,
+    what: &str,
+    count: usize,
+) -> Result<(), StoreError> {
+    let district = match Scope::of(officer).district {
+        Some(d) => d.code.to_string(),
+        None => filter.district.clone(),
+    };
+    let mut tx = store.begin().await?;
+    tongban_store::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            actor: officer_actor(officer),
+            action: AuditAction::DataExported,
+            object: format!("item:{}", item.id),
+            detail: serde_json::json!({
+                "what": what,
+                "count": count,
+                "year": filter.year,
+                "keyword": filter.keyword,
+                "reference": filter.reference,
+                "district": district,
+                "status": filter.status.map(|s| s.code()),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// 查询结果导出: the reports matching `filter` within `officer`'s jurisdiction as an xlsx
+/// table; the export is recorded in the audit log.
 pub async fn export(
     store: &Store,
     item: &Item,
-    scope: &Scope,
+    officer: &Officer,
     filter: &Filter,
 ) -> Result<Vec<u8>, ReportError> {
     let index = index_of(item)?;
-    let reports = all(store, item, scope, filter).await?;
+    let reports = all(store, item, &Scope::of(officer), filter).await?;
+    audit_export(store, officer, item, filter, "xlsx", reports.len()).await?;
     let mut columns = vec![
         Column::text("办件编号"),
         Column::integer(label_of(item, &index.year)),
@@ -426,16 +465,17 @@ fn beijing_time(t: Timestamp) -> chrono::NaiveDateTime {
     crate::issuing::beijing(t).naive_local()
 }
 
-/// 批量导出报告: a batch (a background job) zipping the reports matching `filter`: the signed
-/// PDF where the report was signed, else the form printed from the case.
+/// 批量导出报告: a batch (a background job) of `officer`'s zipping the reports matching
+/// `filter` within their jurisdiction: the signed PDF where the report was signed, else the form
+/// printed from the case. Recorded in the audit log.
 pub async fn zip(
     store: &Store,
     item: &Item,
-    scope: &Scope,
+    officer: &Officer,
     filter: &Filter,
-    owner: &str,
 ) -> Result<String, ReportError> {
-    let reports = all(store, item, scope, filter).await?;
+    let owner = officer.id.as_str();
+    let reports = all(store, item, &Scope::of(officer), filter).await?;
     if reports.is_empty() {
         return Err(ReportError::Empty);
     }
@@ -467,7 +507,9 @@ pub async fn zip(
     if let Some(year) = filter.year {
         title = format!("{year}年度{title}");
     }
-    Ok(batch::start(store, owner, &title, items).await?)
+    let id = batch::start(store, owner, &title, items).await?;
+    audit_export(store, officer, item, filter, "zip", reports.len()).await?;
+    Ok(id)
 }
 
 /// A row of an inspection table: its Excel row number, the 检查编号 and what identifies the
@@ -702,6 +744,22 @@ pub async fn confirm_table(
             confirmed += 1;
         }
     }
+    tongban_store::audit::append(
+        &mut tx,
+        &NewAuditEntry {
+            actor: officer_actor(officer),
+            action: AuditAction::CaseAction,
+            object: format!("item:{}", item.id),
+            detail: serde_json::json!({
+                "action": "年度报告批量确认",
+                "year": year,
+                "rows": rows.len(),
+                "confirmed": confirmed,
+                "unmatched": preview.unmatched.len(),
+            }),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(Confirmed { confirmed, preview })
 }
@@ -727,6 +785,21 @@ pub async fn confirm_one(
     }
     let mut tx = store.begin().await?;
     let done = confirm_in(&mut tx, store, case_id, number, officer, Timestamp::now()).await?;
+    if done {
+        tongban_store::audit::append(
+            &mut tx,
+            &NewAuditEntry {
+                actor: officer_actor(officer),
+                action: AuditAction::CaseAction,
+                object: format!("case:{case_id}"),
+                detail: serde_json::json!({
+                    "action": "年度报告确认",
+                    "inspection_number": number,
+                }),
+            },
+        )
+        .await?;
+    }
     tx.commit().await?;
     if !done {
         let now = get(store, item, &Scope::of(officer), case_id).await?;

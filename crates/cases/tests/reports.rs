@@ -345,6 +345,18 @@ store_test!(
             "{events:?}"
         );
 
+        // The confirmation is in the audit log, committed with it.
+        let audit = tongban_store::audit::by_actor(&db.store, "officer:officer-310000", 5)
+            .await
+            .unwrap();
+        assert!(
+            audit.iter().any(|e| e.action == "case_action"
+                && e.detail.contains("年度报告批量确认")
+                && e.detail.contains("\"confirmed\":497")
+                && e.detail.contains("\"unmatched\":3")),
+            "{audit:?}"
+        );
+
         // The same table again: nothing new, every row reported as confirmed already.
         let again = reports::confirm_table(&db.store, &item, &city, 2025, &parsed)
             .await
@@ -478,7 +490,8 @@ store_test!(
             district: PUDONG.into(),
             ..Filter::default()
         };
-        let xlsx = reports::export(&db.store, &item, &Scope::city(), &pudong)
+        let city = officer("310000");
+        let xlsx = reports::export(&db.store, &item, &city, &pudong)
             .await
             .unwrap();
         let sheet = tongban_sheets::read_table(&xlsx).unwrap();
@@ -496,13 +509,13 @@ store_test!(
         // The zip: a batch of the query's reports, one PDF each, named by year, unit and number.
         let dir = tempfile::tempdir().unwrap();
         let files = file_store(dir.path());
-        let id = reports::zip(&db.store, &item, &Scope::city(), &pudong, "officer-1")
+        let id = reports::zip(&db.store, &item, &city, &pudong)
             .await
             .unwrap();
         let renderer = std::sync::Arc::new(tongban_documents::Renderer::new());
         let runner = tongban_cases::batch::Runner::new(db.store.clone(), files.clone(), renderer);
         while runner.run(&id).await.unwrap() == tongban_cases::batch::Outcome::More {}
-        let (batch, zip) = tongban_cases::batch::zip_of(&db.store, &files, "officer-1", &id)
+        let (batch, zip) = tongban_cases::batch::zip_of(&db.store, &files, "officer-310000", &id)
             .await
             .unwrap();
         assert_eq!((batch.done, batch.total), (2, 2));
@@ -536,8 +549,35 @@ store_test!(
             ..Filter::default()
         };
         assert!(matches!(
-            reports::zip(&db.store, &item, &Scope::city(), &none, "officer-1").await,
+            reports::zip(&db.store, &item, &city, &none).await,
             Err(ReportError::Empty)
         ));
+
+        // Both ways out are in the audit log, with who, how many and the query.
+        let entries = tongban_store::audit::by_actor(&db.store, "officer:officer-310000", 10)
+            .await
+            .unwrap();
+        let exports: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.action == "data_exported")
+            .map(|e| e.detail.as_str())
+            .collect();
+        assert_eq!(exports.len(), 2, "{entries:?}");
+        assert!(
+            exports
+                .iter()
+                .any(|d| d.contains("\"what\":\"xlsx\"") && d.contains("\"count\":2"))
+        );
+        assert!(
+            exports
+                .iter()
+                .any(|d| d.contains("\"what\":\"zip\"") && d.contains(PUDONG))
+        );
+        // A district officer's export is held to the district whatever the query said.
+        let mh = officer(MINHANG);
+        let theirs = reports::export(&db.store, &item, &mh, &pudong)
+            .await
+            .unwrap();
+        assert_eq!(tongban_sheets::read_table(&theirs).unwrap().rows.len(), 1);
     }
 );

@@ -28,6 +28,8 @@ pub enum AuditAction {
     CodeConfirmed,
     /// An account at another platform (the city's unified login) linked to one of ours.
     AccountLinked,
+    /// Records taken out of Tongban in bulk: a query exported to xlsx, reports zipped.
+    DataExported,
 }
 
 impl AuditAction {
@@ -44,6 +46,7 @@ impl AuditAction {
             Self::Registered => "registered",
             Self::CodeConfirmed => "code_confirmed",
             Self::AccountLinked => "account_linked",
+            Self::DataExported => "data_exported",
         }
     }
 
@@ -60,6 +63,7 @@ impl AuditAction {
             "registered" => "注册",
             "code_confirmed" => "短信验证码确认",
             "account_linked" => "绑定统一身份认证账号",
+            "data_exported" => "数据导出",
             _ => "其他",
         }
     }

@@ -301,7 +301,7 @@ async fn export(
 ) -> Result<Response, WebError> {
     let item = indexed(&state, &item)?;
     let filter = q.filter()?;
-    let bytes = reports::export(&state.store, item, &Scope::of(&officer), &filter).await?;
+    let bytes = reports::export(&state.store, item, &officer, &filter).await?;
     tracing::info!(officer = %officer.username, item = %item.id, "report query exported");
     let name = format!("{}-查询结果.xlsx", item.name);
     Ok((
@@ -326,15 +326,7 @@ async fn zip(
 ) -> Result<Response, WebError> {
     let item = indexed(&state, &item)?;
     let filter = q.filter()?;
-    match reports::zip(
-        &state.store,
-        item,
-        &Scope::of(&officer),
-        &filter,
-        officer.id.as_str(),
-    )
-    .await
-    {
+    match reports::zip(&state.store, item, &officer, &filter).await {
         Ok(id) => {
             tracing::info!(batch = %id, officer = %officer.username, "report zip started");
             Ok(Redirect::to(&format!("/workbench/batches/{id}")).into_response())
