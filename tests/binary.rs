@@ -1157,6 +1157,9 @@ async fn the_demo_annual_report_starts_from_the_enterprise_licence() {
         "value=\"sources\" checked",
         "value=\"devices\" checked",
         "value=\"unsealed\">",
+        // The licence's projects are the choices of 未按规定完成自主验收并公示的项目.
+        "<option value=\"Ⅴ类放射源（料位计）使用项目\"",
+        "<option value=\"其他项目（手动填写）\"",
     ] {
         assert!(form.contains(expected), "{expected} in {form}");
     }

@@ -68,6 +68,26 @@ pub struct Field {
     pub prefill: Option<String>,
     pub per_case: bool,
     pub default: Option<String>,
+    /// The known value listing this application's extra choices.
+    pub options_prefill: Option<String>,
+}
+
+impl Field {
+    /// The choices offered for `data`: the application's own (from `options_prefill`) first,
+    /// then the spec's.
+    pub fn options_for(&self, data: &FormData) -> Vec<String> {
+        let spec = match &self.kind {
+            FieldKind::Choice { options, .. } | FieldKind::Multi { options } => options.as_slice(),
+            _ => &[],
+        };
+        let mut out: Vec<String> = data.options.get(&self.id).cloned().unwrap_or_default();
+        for o in spec {
+            if !out.contains(o) {
+                out.push(o.clone());
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -370,6 +390,13 @@ impl Checker {
             FieldKindSpec::Phone => FieldKind::Phone,
             FieldKindSpec::File => FieldKind::File,
         };
+        if spec.options_prefill.is_some()
+            && (in_ledger || !matches!(kind, FieldKind::Choice { .. } | FieldKind::Multi { .. }))
+        {
+            self.problems.push(format!(
+                "{at}: options_prefill is for choice and multi fields of the form"
+            ));
+        }
         if in_ledger && matches!(kind, FieldKind::File | FieldKind::Multi { .. }) {
             self.problems.push(format!(
                 "{at}: ledger columns cannot be files or multi-selects"
@@ -389,6 +416,7 @@ impl Checker {
             prefill: spec.prefill.clone(),
             per_case: spec.per_case,
             default: spec.default.clone(),
+            options_prefill: spec.options_prefill.clone(),
         }
     }
 

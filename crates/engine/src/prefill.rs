@@ -14,9 +14,20 @@ pub type Known = BTreeMap<String, String>;
 pub fn new_application(item: &Item, known: &Known) -> FormData {
     let mut data = FormData {
         modules: preset_modules(item, known).unwrap_or_else(|| item.default_modules()),
-        values: Default::default(),
+        ..FormData::default()
     };
     for (_, _, field) in item.fields() {
+        if let Some(listed) = field.options_prefill.as_ref().and_then(|k| known.get(k)) {
+            let options: Vec<String> = listed
+                .lines()
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect();
+            if !options.is_empty() {
+                data.options.insert(field.id.clone(), options);
+            }
+        }
         let value = field
             .prefill
             .as_ref()
@@ -45,9 +56,11 @@ fn preset_modules(item: &Item, known: &Known) -> Option<std::collections::BTreeS
 /// start as in a new application.
 pub fn again(item: &Item, previous: &FormData, known: &Known) -> FormData {
     let fresh = new_application(item, known);
+    // The choices are today's (the licence may have changed since), not the last case's.
     let mut data = FormData {
         modules: previous.modules.clone(),
-        values: Default::default(),
+        options: fresh.options.clone(),
+        ..FormData::default()
     };
     for (_, _, field) in item.fields() {
         let source = if field.per_case { &fresh } else { previous };

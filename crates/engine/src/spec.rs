@@ -201,6 +201,11 @@ pub struct FieldSpec {
     /// Choices of `choice` and `multi` fields.
     #[serde(default)]
     pub options: Vec<String>,
+    /// A known value listing more choices for this application (one a line, since names
+    /// contain 、 and commas), offered before `options`: e.g. `licence.projects`, the projects on the applicant's
+    /// licence. They are kept with the application, so its answers are checked against them.
+    #[serde(default)]
+    pub options_prefill: Option<String>,
     /// `radio` (default) or `select` for `choice`.
     #[serde(default)]
     pub widget: Option<String>,

@@ -45,6 +45,7 @@ pub fn shown(item: &Item, data: &FormData) -> Shown {
             .cloned()
             .collect(),
         values: Default::default(),
+        options: data.options.clone(),
     };
     let mut fields = BTreeSet::new();
     let mut ledgers = BTreeSet::new();
@@ -61,7 +62,7 @@ pub fn shown(item: &Item, data: &FormData) -> Shown {
                     fields.insert(field.id.clone());
                     if let Some(v) = data.values.get(&field.id) {
                         // Conditions see values as stored (normalised where valid).
-                        let v = check(field, v).unwrap_or_else(|_| v.clone());
+                        let v = check_in(field, v, data).unwrap_or_else(|_| v.clone());
                         effective.values.insert(field.id.clone(), v);
                     }
                 }
@@ -82,6 +83,12 @@ pub fn shown(item: &Item, data: &FormData) -> Shown {
 
 /// Checks one value against its field; returns the value as it should be stored.
 pub fn check(field: &Field, value: &Value) -> Result<Value, String> {
+    check_in(field, value, &FormData::default())
+}
+
+/// [`check`] with the choices the application `data` offers (see `Field::options_for`).
+pub fn check_in(field: &Field, value: &Value, data: &FormData) -> Result<Value, String> {
+    let offered = field.options_for(data);
     let text = |v: &Value| match v {
         Value::One(s) => s.trim().to_string(),
         Value::Many(list) => list
@@ -97,7 +104,8 @@ pub fn check(field: &Field, value: &Value) -> Result<Value, String> {
         }
     };
     match &field.kind {
-        FieldKind::Multi { options } => {
+        FieldKind::Multi { .. } => {
+            let options = &offered;
             let chosen: Vec<String> = match value {
                 Value::One(s) if s.trim().is_empty() => vec![],
                 Value::One(s) => vec![s.trim().to_string()],
@@ -188,8 +196,8 @@ pub fn check(field: &Field, value: &Value) -> Result<Value, String> {
                         return Err(format!("应在{min}年至{max}年之间"));
                     }
                 }
-                FieldKind::Choice { options, .. } => {
-                    if !options.contains(&s) {
+                FieldKind::Choice { .. } => {
+                    if !offered.contains(&s) {
                         return Err(format!("“{s}”不是可选项"));
                     }
                 }
@@ -228,7 +236,7 @@ pub fn check_fields(item: &Item, data: &FormData, step: Option<&str>) -> Vec<Pro
             continue;
         }
         match data.values.get(&field.id) {
-            Some(v) => match check(field, v) {
+            Some(v) => match check_in(field, v, data) {
                 Ok(v) if field.required && is_empty(&v) => {
                     problems.push(Problem::new(field, required_message(field)))
                 }

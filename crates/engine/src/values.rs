@@ -19,6 +19,9 @@ pub struct FormData {
     pub modules: BTreeSet<String>,
     #[serde(default)]
     pub values: BTreeMap<String, Value>,
+    /// Choices this application offers beyond the spec's, per field (`options_prefill`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, Vec<String>>,
 }
 
 impl FormData {

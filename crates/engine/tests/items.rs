@@ -190,6 +190,11 @@ id = "bad_pattern"
 label = "z"
 type = "text"
 pattern = "("
+[[steps.sections.fields]]
+id = "typed_options"
+label = "w"
+type = "text"
+options_prefill = "licence.projects"
 [[materials]]
 id = "m1"
 name = "m"
@@ -206,6 +211,7 @@ types = ["exe"]
         "pattern:",
         "type `exe`",
         "`no_such_rule` is not registered",
+        "`typed_options`: options_prefill is for choice and multi fields",
     ] {
         assert!(all.contains(expected), "missing {expected} in\n{all}");
     }

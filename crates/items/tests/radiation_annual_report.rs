@@ -231,12 +231,29 @@ fn acceptance_not_done_asks_for_the_project() {
     fields_shown(&item, &d, &["unaccepted_project"], false);
     d.set("acceptance_done", "否");
     fields_shown(&item, &d, &["unaccepted_project"], true);
+    fields_shown(&item, &d, &["unaccepted_project_other"], false);
     assert_eq!(
         messages(&item, &d),
-        ["未按规定完成自主验收并公示的项目：请填写"]
+        ["未按规定完成自主验收并公示的项目：请选择"]
     );
-    d.set("unaccepted_project", "核医学科乙级非密封放射性物质工作场所");
+    // Without projects from the licence, the project is typed after 其他项目（手动填写）.
+    d.set("unaccepted_project", "其他项目（手动填写）");
+    fields_shown(&item, &d, &["unaccepted_project_other"], true);
+    assert_eq!(
+        messages(&item, &d),
+        ["未按规定完成自主验收并公示的项目名称：请填写"]
+    );
+    d.set(
+        "unaccepted_project_other",
+        "核医学科乙级非密封放射性物质工作场所",
+    );
     assert!(validate(&item, &d).is_empty());
+    // A project that is not on offer is refused.
+    d.set("unaccepted_project", "核医学科扩建项目");
+    assert_eq!(
+        messages(&item, &d),
+        ["未按规定完成自主验收并公示的项目：“核医学科扩建项目”不是可选项"]
+    );
     d.set("acceptance_done", "不涉及");
     fields_shown(&item, &d, &["unaccepted_project"], false);
     // Hidden answers are not kept.
@@ -246,6 +263,47 @@ fn acceptance_not_done_asks_for_the_project() {
             .values
             .contains_key("unaccepted_project")
     );
+}
+
+#[test]
+fn the_project_is_picked_from_the_licences_projects() {
+    let item = item();
+    let mut known = Known::new();
+    known.insert(
+        "licence.projects".into(),
+        "Ⅳ类、Ⅴ类放射源使用项目\n核医学科乙级非密封放射性物质工作场所\n".into(),
+    );
+    let fresh = new_application(&item, &known);
+    let projects = [
+        "Ⅳ类、Ⅴ类放射源使用项目",
+        "核医学科乙级非密封放射性物质工作场所",
+    ];
+    assert_eq!(fresh.options["unaccepted_project"], projects);
+    let field = item.field("unaccepted_project").unwrap();
+    assert_eq!(
+        field.options_for(&fresh),
+        [projects[0], projects[1], "其他项目（手动填写）"]
+    );
+    let mut d = complete();
+    d.options = fresh.options.clone();
+    d.set("acceptance_done", "否");
+    d.set("unaccepted_project", projects[1]);
+    assert!(validate(&item, &d).is_empty(), "{:?}", messages(&item, &d));
+    fields_shown(&item, &d, &["unaccepted_project_other"], false);
+    // The choices stay with the application through 暂存 and submission.
+    let kept = tongban_engine::validate::clean(&item, &d);
+    assert_eq!(kept.options["unaccepted_project"], projects);
+    assert_eq!(kept.one("unaccepted_project"), Some(projects[1]));
+    // Another application without them may not name those projects.
+    let mut other = complete();
+    other.set("acceptance_done", "否");
+    other.set("unaccepted_project", projects[1]);
+    assert_eq!(messages(&item, &other).len(), 1);
+    // 再来一单 offers today's projects, not last year's.
+    let mut now = Known::new();
+    now.insert("licence.projects".into(), "新建回旋加速器项目".into());
+    let copy = again(&item, &kept, &now);
+    assert_eq!(copy.options["unaccepted_project"], ["新建回旋加速器项目"]);
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct LicenceRecord {
     pub contact_department: String,
     #[serde(default)]
     pub contact_phone: String,
+    /// 许可项目: the projects the licence covers (each one's 环评 and 自主验收 is reported on),
+    /// worded as on the licence, e.g. `核医学科乙级非密封放射性物质工作场所`.
+    #[serde(default)]
+    pub projects: Vec<String>,
 }
 
 /// 种类和范围: the permitted activities, one list per module of the radiation items, each
@@ -160,6 +164,8 @@ impl LicenceRecord {
         put("contact_post", &self.contact_post);
         put("contact_department", &self.contact_department);
         put("contact_phone", &self.contact_phone);
+        // One a line: project names themselves contain 、.
+        put("projects", &self.projects.join("\n"));
         known
     }
 
@@ -210,6 +216,10 @@ impl LicenceRecord {
             contact_post: "辐射安全专员".into(),
             contact_department: "安全环保部".into(),
             contact_phone: "021-50801234".into(),
+            projects: vec![
+                "Ⅳ类、Ⅴ类放射源使用项目".into(),
+                "数字减影血管造影装置（DSA）使用项目".into(),
+            ],
         }
     }
 }
@@ -267,7 +277,11 @@ mod tests {
     #[test]
     fn known_gives_every_licence_key() {
         let known = LicenceRecord::example().known();
-        assert_eq!(known.len(), 15, "{known:?}");
+        assert_eq!(known.len(), 16, "{known:?}");
+        assert_eq!(
+            known["licence.projects"],
+            "Ⅳ类、Ⅴ类放射源使用项目\n数字减影血管造影装置（DSA）使用项目"
+        );
         assert_eq!(known["licence.modules"], "sources,devices");
         assert_eq!(known["licence.scope"], PRODUCTION_OR_USE);
         assert_eq!(known["licence.issued_on"], "2023-04-20");

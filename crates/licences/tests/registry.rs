@@ -62,6 +62,10 @@ fn licence(credit_code: &str, number: &str, issued: i64, until: i64) -> LicenceR
         contact_post: "辐射安全主管".into(),
         contact_department: "安全环保部".into(),
         contact_phone: "021-50806618".into(),
+        projects: strings(&[
+            "Ⅱ类、Ⅴ类放射源使用项目",
+            "核医学科丙级非密封放射性物质工作场所",
+        ]),
     }
 }
 
@@ -138,6 +142,10 @@ async fn a_known_enterprise_gets_every_licence_key() {
         ("licence.contact_post", "辐射安全主管".into()),
         ("licence.contact_department", "安全环保部".into()),
         ("licence.contact_phone", "021-50806618".into()),
+        (
+            "licence.projects",
+            "Ⅱ类、Ⅴ类放射源使用项目\n核医学科丙级非密封放射性物质工作场所".into(),
+        ),
     ];
     let expected: Known = expected
         .into_iter()
@@ -366,6 +374,14 @@ async fn the_annual_report_starts_from_the_licence() {
             Some(known["licence.valid_until"].as_str())
         );
         assert_eq!(data.one("contact_phone"), Some("021-50806618"));
+        // The licence's projects are the choices of 未按规定完成自主验收并公示的项目.
+        assert_eq!(
+            data.options["unaccepted_project"],
+            [
+                "Ⅱ类、Ⅴ类放射源使用项目",
+                "核医学科丙级非密封放射性物质工作场所"
+            ]
+        );
         assert_eq!(
             data.modules.iter().map(String::as_str).collect::<Vec<_>>(),
             modules,

@@ -98,13 +98,13 @@ fn field_view(field: &Field, data: &FormData, shown: bool, error: Option<String>
             None,
             None,
         ),
-        FieldKind::Choice { options, select } => (
+        FieldKind::Choice { select, .. } => (
             if *select { "select" } else { "radio" },
-            options.clone(),
+            field.options_for(data),
             None,
             None,
         ),
-        FieldKind::Multi { options } => ("checkbox", options.clone(), None, None),
+        FieldKind::Multi { .. } => ("checkbox", field.options_for(data), None, None),
         FieldKind::CreditCode => ("text", vec![], None, Some(18)),
         FieldKind::Phone => ("text", vec![], None, Some(20)),
         FieldKind::File => ("file", vec![], None, None),

@@ -390,7 +390,18 @@ store_test!(
         assert!(!displayed(&c, "#field-unaccepted_project").await);
         choose(&c, "acceptance_done", "否").await;
         assert!(displayed(&c, "#field-unaccepted_project").await, "asked");
-        fill(&c, "unaccepted_project", "核医学科扩建项目").await;
+        // No licence registry here, so the project is typed after 其他项目（手动填写）.
+        c.find(Locator::Css("select[name='f.unaccepted_project']"))
+            .await
+            .unwrap()
+            .select_by_value("其他项目（手动填写）")
+            .await
+            .unwrap();
+        assert!(
+            displayed(&c, "#field-unaccepted_project_other").await,
+            "the name is asked"
+        );
+        fill(&c, "unaccepted_project_other", "核医学科扩建项目").await;
         save(&c).await;
         assert_eq!(value_of(&c, "unit_name").await, "上海示范医院", "kept");
         shot("03-basic.png").await;
