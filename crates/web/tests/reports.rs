@@ -201,6 +201,15 @@ store_test!(
             "{}",
             mine.body
         );
+        // A report's pages lead back to the list of reports, not the generic case list.
+        let detail = unit.get(&format!("/cases/{}", a.0)).await;
+        assert!(
+            detail.body.contains(&format!(
+                "<a href=\"/cases?item={ITEM}\">我的年度评估报告</a>"
+            )),
+            "{}",
+            detail.body
+        );
 
         // A table that is not a workbook is refused with the reason, nothing stored.
         let junk = post_multipart(
