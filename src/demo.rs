@@ -225,7 +225,7 @@ pub async fn file_reports(
         .records()
         .map_err(|e| anyhow::anyhow!("demo licences: {e}"))?;
     let today = tongban_licences::beijing_today();
-    let year: i32 = Timestamp::now().beijing()[..4].parse().unwrap_or(2026);
+    let year = Timestamp::now().beijing_year();
     let last_year = (year - 1).to_string();
     let mut filed = 0;
     for e in &seeded.enterprises {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, Datelike, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -37,6 +37,14 @@ impl Timestamp {
             })
             .unwrap_or_default()
     }
+
+    /// The year in Beijing at this instant (annual reports default to the one before).
+    pub fn beijing_year(self) -> i32 {
+        let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+        DateTime::from_timestamp_millis(self.0)
+            .map(|t| t.with_timezone(&offset).year())
+            .unwrap_or(1970)
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -48,6 +56,18 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_beijing_year_turns_eight_hours_before_utcs() {
+        // 2025-12-31T16:30:00Z is already 2026-01-01 00:30 in Shanghai.
+        let t = Timestamp(1_767_198_600_000);
+        assert_eq!(t.beijing(), "2026-01-01 00:30:00");
+        assert_eq!(t.beijing_year(), 2026);
+        assert_eq!(
+            Timestamp(1_767_198_600_000 - 3_600_000).beijing_year(),
+            2025
+        );
+    }
 
     #[test]
     fn shows_beijing_time() {

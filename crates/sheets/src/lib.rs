@@ -171,6 +171,11 @@ pub fn export(ledger: &Ledger, rows: &[Row]) -> Result<Vec<u8>, WriteError> {
 
 /// A cell as the text a person typed: whole numbers without `.0`, dates as `YYYY-MM-DD`.
 fn cell_text(cell: &DataRef<'_>, column: &Field) -> Result<String, String> {
+    cell_text_as(cell, matches!(column.kind, FieldKind::Date))
+}
+
+/// [`cell_text`] for a column that holds dates (`dates`) or may hold a date-formatted number.
+fn cell_text_as(cell: &DataRef<'_>, dates: bool) -> Result<String, String> {
     Ok(match cell {
         DataRef::Empty => String::new(),
         DataRef::String(s) => s.trim().to_string(),
@@ -181,7 +186,7 @@ fn cell_text(cell: &DataRef<'_>, column: &Field) -> Result<String, String> {
         DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
         DataRef::DateTime(dt) => {
             let (y, m, d, ..) = dt.to_ymd_hms_milli();
-            if matches!(column.kind, FieldKind::Date) || dt.is_datetime() {
+            if dates || dt.is_datetime() {
                 format!("{y:04}-{m:02}-{d:02}")
             } else {
                 dt.as_f64().to_string()

@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx, open_workbook_from_rs};
 
-use crate::{ImportError, normalise_title};
+use crate::{ImportError, cell_text_as, normalise_title};
 
 /// The first sheet as text: its header (the first row with anything in it) and the rows below.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,20 +76,7 @@ pub fn read_table(bytes: &[u8]) -> Result<Table, ImportError> {
     })
 }
 
+/// A cell as its text; a date cell as `YYYY-MM-DD`, an error cell as nothing.
 fn text(cell: &DataRef<'_>) -> String {
-    match cell {
-        DataRef::Empty | DataRef::Error(_) => String::new(),
-        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => {
-            s.trim().to_string()
-        }
-        DataRef::SharedString(s) => s.trim().to_string(),
-        DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        DataRef::Float(f) => f.to_string(),
-        DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        DataRef::DateTime(dt) => {
-            let (y, m, d, ..) = dt.to_ymd_hms_milli();
-            format!("{y:04}-{m:02}-{d:02}")
-        }
-    }
+    cell_text_as(cell, true).unwrap_or_default()
 }

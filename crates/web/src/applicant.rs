@@ -89,9 +89,7 @@ impl CurrentApplicant {
     pub fn known(&self) -> tongban_engine::prefill::Known {
         let mut known = tongban_engine::prefill::Known::new();
         // The platform's own: annual reports default to the year just ended (Beijing).
-        let year: i32 = tongban_domain::Timestamp::now().beijing()[..4]
-            .parse()
-            .unwrap_or(2026);
+        let year = tongban_domain::Timestamp::now().beijing_year();
         known.insert("calendar.last_year".into(), (year - 1).to_string());
         match &self.who {
             Who::Enterprise(actor) => {

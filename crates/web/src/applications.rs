@@ -647,20 +647,31 @@ async fn delete(
 
 // ── Ledgers ───────────────────────────────────────────────────────────────
 
-/// `Content-Disposition` for a download named for a person: a plain fallback and the UTF-8
-/// name (RFC 6266).
+/// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987).
 pub(crate) fn attachment(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let encoded: String = name
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect();
-    format!("attachment; filename=\"download\"; filename*=UTF-8''{encoded}")
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
-fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
+pub(crate) fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
     (
         [
             (

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use tongban_cases::batch::{self, Batch, BatchError};
 use tongban_domain::Officer;
 
+use crate::applications::attachment;
 use crate::csrf::CsrfToken;
 use crate::portal::render;
 use crate::session::CurrentOfficer;
@@ -200,30 +201,6 @@ async fn progress(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987).
-fn attachment(name: &str) -> String {
-    let fallback: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 async fn download(

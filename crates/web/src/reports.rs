@@ -16,7 +16,7 @@ use tongban_cases::reports::{
 use tongban_domain::{Jurisdiction, Officer, jurisdiction};
 use tongban_engine::Item;
 
-use crate::applications::attachment;
+use crate::applications::{attachment, xlsx_download};
 use crate::csrf::CsrfToken;
 use crate::portal::render;
 use crate::session::CurrentOfficer;
@@ -61,6 +61,14 @@ impl From<ReportError> for WebError {
             e @ ReportError::AlreadyConfirmed(_) => WebError::Conflict(e.to_string()),
             e => WebError::Invalid(e.to_string()),
         }
+    }
+}
+
+/// A page shown again with a message for the officer is answered 422, as forms are.
+fn status_of(error: &Option<String>) -> axum::http::StatusCode {
+    match error {
+        Some(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None => axum::http::StatusCode::OK,
     }
 }
 
@@ -268,11 +276,7 @@ async fn list_page(
     };
     let page = reports::query(&state.store, item, &Scope::of(officer), &filter, q.page()).await?;
     let pages = page.pages();
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status = status_of(&error);
     let html = render(ListPage {
         officer,
         csrf,
@@ -303,18 +307,10 @@ async fn export(
     let filter = q.filter()?;
     let bytes = reports::export(&state.store, item, &officer, &filter).await?;
     tracing::info!(officer = %officer.username, item = %item.id, "report query exported");
-    let name = format!("{}-查询结果.xlsx", item.name);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (header::CONTENT_DISPOSITION, attachment(&name)),
-        ],
+    Ok(xlsx_download(
+        &format!("{}-查询结果.xlsx", item.name),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 async fn zip(
@@ -376,11 +372,7 @@ fn detail_page(
     error: Option<String>,
     confirmed: bool,
 ) -> Result<Response, WebError> {
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
+    let status = status_of(&error);
     let html = render(DetailPage {
         officer,
         csrf,
@@ -522,10 +514,7 @@ struct ConfirmPage<'a> {
 }
 
 fn last_year() -> String {
-    let year: i64 = tongban_domain::Timestamp::now().beijing()[..4]
-        .parse()
-        .unwrap_or(2026);
-    (year - 1).to_string()
+    (tongban_domain::Timestamp::now().beijing_year() - 1).to_string()
 }
 
 #[derive(Deserialize)]
