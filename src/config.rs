@@ -49,6 +49,20 @@ pub struct Config {
     /// radiation items' licence fields — `url` (its HTTP interface) or `file` (an export);
     /// absent means none (with `seed_demo`, the demo enterprises' licences built into the binary).
     pub licence_registry: Option<LicenceRegistrySection>,
+    /// `[city_platform]`: the city platform's case library (办件库) and licence repository
+    /// (电子证照库), which the outbox delivers to; absent means messages are only logged.
+    pub city_platform: Option<CityPlatformSection>,
+    /// A holiday schedule (`date,holiday|workday,name` lines) replacing the one built in, for
+    /// the working-day deadlines; empty means the built-in official schedule.
+    pub holidays_file: PathBuf,
+}
+
+/// `[city_platform]` in the file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CityPlatformSection {
+    /// The platform's base URL (`http://` or `https://`).
+    pub url: String,
 }
 
 /// `[licence_registry]` in the file: exactly one of `url` and `file`.
@@ -108,6 +122,8 @@ impl Default for Config {
             job_lease_secs: 30,
             city_login: None,
             licence_registry: None,
+            city_platform: None,
+            holidays_file: PathBuf::new(),
         }
     }
 }
@@ -137,10 +153,42 @@ impl Config {
             anyhow::bail!("配置有误：log_format 只能是 text 或 json");
         }
         config.licence_registry()?;
+        config.calendar()?;
+        config.city_platform()?;
         Ok(config)
     }
 
+    /// The city platform's base URL, checked, if configured.
+    pub fn city_platform(&self) -> anyhow::Result<Option<String>> {
+        self.city_platform
+            .as_ref()
+            .map(|section| {
+                tongban_platform::check_url(&section.url)
+                    .map_err(|e| anyhow::anyhow!("配置有误：city_platform.url：{e}"))
+            })
+            .transpose()
+    }
+
     /// The licence registry configured, if any.
+    /// The working-day calendar: the configured schedule, or the official one built in.
+    pub fn calendar(&self) -> anyhow::Result<tongban_domain::calendar::WorkCalendar> {
+        if self.holidays_file.as_os_str().is_empty() {
+            return Ok(tongban_domain::calendar::WorkCalendar::official());
+        }
+        let text = std::fs::read_to_string(&self.holidays_file).map_err(|e| {
+            anyhow::anyhow!(
+                "配置有误：holidays_file {}：{e}",
+                self.holidays_file.display()
+            )
+        })?;
+        tongban_domain::calendar::WorkCalendar::parse(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "配置有误：holidays_file {}：{e}",
+                self.holidays_file.display()
+            )
+        })
+    }
+
     pub fn licence_registry(&self) -> anyhow::Result<Option<LicenceRegistry>> {
         let Some(section) = &self.licence_registry else {
             return Ok(None);
@@ -231,5 +279,56 @@ impl Config {
             max_connections: self.max_connections,
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tongban.toml");
+        std::fs::write(&path, text).unwrap();
+        Config::load(Some(&path))
+    }
+
+    #[test]
+    fn city_platform_takes_a_checked_url_and_nothing_else() {
+        assert_eq!(load("").unwrap().city_platform().unwrap(), None);
+        let config = load("[city_platform]\nurl = \"https://platform.example.gov.cn/\"\n").unwrap();
+        assert_eq!(
+            config.city_platform().unwrap().as_deref(),
+            Some("https://platform.example.gov.cn")
+        );
+        let bad = load("[city_platform]\nurl = \"ftp://platform.example.gov.cn\"\n").unwrap_err();
+        assert!(bad.to_string().contains("city_platform.url"), "{bad}");
+        let typo =
+            load("[city_platform]\nurl = \"https://p.example\"\nurll = \"x\"\n").unwrap_err();
+        assert!(typo.to_string().contains("urll"), "{typo}");
+        assert!(load("[city_platform]\n").is_err(), "url is required");
+    }
+
+    #[test]
+    fn a_configured_holiday_schedule_replaces_the_official_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("holidays.csv");
+        // 2027-01-04 (a Monday) declared a holiday by a newer schedule.
+        std::fs::write(&file, "date,kind,name\n2027-01-04,holiday,元旦\n").unwrap();
+        let config = load(&format!(
+            "holidays_file = {:?}\n",
+            file.display().to_string()
+        ))
+        .unwrap();
+        let monday = chrono::NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+        assert!(!config.calendar().unwrap().is_working_day(monday));
+        assert!(load("").unwrap().calendar().unwrap().is_working_day(monday));
+        std::fs::write(&file, "2027-01-04,feast,x\n").unwrap();
+        let bad = load(&format!(
+            "holidays_file = {:?}\n",
+            file.display().to_string()
+        ))
+        .unwrap_err();
+        assert!(bad.to_string().contains("第1行"), "{bad}");
     }
 }

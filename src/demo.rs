@@ -288,6 +288,66 @@ pub async fn file_reports(
     Ok(filed)
 }
 
+/// Applications of 一般固体废物跨省级行政区域贮存、处置审批 from the first two demo enterprises
+/// (once), so the workbench's 待受理 queue has work to show; returns how many were filed.
+pub async fn file_applications(
+    store: &Store,
+    files: &tongban_files::FileStore,
+    items: &tongban_engine::Catalogue,
+    seeded: &Seeded,
+) -> anyhow::Result<usize> {
+    let Some(item) = items.get("solid-waste-cross-storage") else {
+        return Ok(0);
+    };
+    let mut filed = 0;
+    for e in seeded.enterprises.iter().take(2) {
+        let applicant = tongban_cases::Applicant::Enterprise {
+            id: e.id.clone(),
+            actor: format!("enterprise:{}/demo", e.credit_code.as_str()),
+        };
+        if tongban_store::cases::latest_submitted(store, "enterprise", e.id.as_str(), &item.id)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        let id = tongban_cases::start(
+            store,
+            item,
+            &applicant,
+            &tongban_engine::prefill::Known::new(),
+        )
+        .await?;
+        for (material, name) in [
+            ("application_form", "一般固体废物跨省转移处置申报表.pdf"),
+            ("transport_contract", "运输合同（盖章）.pdf"),
+            ("receiver_contract", "处置合同（盖章）.pdf"),
+        ] {
+            tongban_cases::materials::attach(
+                store,
+                files,
+                item,
+                &applicant,
+                &id,
+                tongban_cases::materials::Target::Material(material),
+                name,
+                bytes::Bytes::from(format!("%PDF-1.7\n% demo {material}\n").into_bytes()),
+            )
+            .await?;
+        }
+        let mut data = tongban_items::solid_waste::example_application();
+        data.set("unit_name", &e.name);
+        data.set("credit_code", e.credit_code.as_str());
+        data.set("registered_address", &e.registered_address);
+        data.set("legal_person", &e.legal_representative);
+        // The demo counts its deadlines with the official schedule (the server's own calendar
+        // applies to everything filed through the pages).
+        tongban_cases::submit(store, item, &applicant, &id, &data).await?;
+        filed += 1;
+    }
+    Ok(filed)
+}
+
 /// The printout that tells a person where to log in.
 pub fn describe(seeded: &Seeded, base_url: &str) -> String {
     let mut out = String::new();

@@ -238,6 +238,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         renderer: std::sync::Arc::new(tongban_documents::Renderer::new()),
     });
     let (ca, fields) = (std::sync::Arc::new(ca), std::sync::Arc::new(fields));
+    // The outbox to the city platform: over HTTP, signed with the bureau's seal, when configured.
+    let platform: std::sync::Arc<dyn tongban_platform::Platform> = match config.city_platform()? {
+        Some(url) => {
+            let platform = tongban_platform::HttpPlatform::new(&url, Some(bureau.seal.clone()))
+                .map_err(|e| anyhow::anyhow!("配置有误：city_platform.url：{e}"))?;
+            tracing::info!(url = %platform.base_url(), "city platform: outbox delivered over HTTP");
+            std::sync::Arc::new(platform)
+        }
+        None => std::sync::Arc::new(tongban_platform::LoggingPlatform),
+    };
+    let calendar = std::sync::Arc::new(config.calendar()?);
     let purge_store = store.clone();
     let housekeeping = Duration::from_secs(config.housekeeping_secs.max(1));
     let mut scheduler = Scheduler::builder(store.clone())
@@ -275,6 +286,29 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 }
             }
         })
+        // Licences past their last day: told to the applicant and the licence repository.
+        .every("licences.expire", housekeeping, {
+            let (store, calendar, fields) = (store.clone(), calendar.clone(), fields.clone());
+            let (files, bureau, items) = (files.clone(), bureau.clone(), items.clone());
+            move || {
+                let (store, calendar, fields) = (store.clone(), calendar.clone(), fields.clone());
+                let (files, bureau, items) = (files.clone(), bureau.clone(), items.clone());
+                async move {
+                    let desk = tongban_cases::workflow::Desk {
+                        store: &store,
+                        calendar: &calendar,
+                        fields: &fields,
+                        files: &files,
+                        bureau: &bureau,
+                    };
+                    let expired = tongban_cases::workflow::expire_licences(&desk, &items)
+                        .await
+                        .map_err(|e| tongban_jobs::JobFailure(e.to_string()))?;
+                    tracing::info!(expired, "expired licences recorded");
+                    Ok(())
+                }
+            }
+        })
         // The city's SMS gateway replaces the logging sender when it is configured.
         .on(
             tongban_identity::sms::JOB_KIND,
@@ -282,6 +316,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 fields.clone(),
                 std::sync::Arc::new(tongban_identity::sms::LoggingSms),
             ),
+        )
+        .on(
+            tongban_platform::JOB_KIND,
+            tongban_platform::deliver_handler(store.clone(), platform),
         )
         .on(
             tongban_cases::batch::JOB_KIND,
@@ -302,7 +340,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config: config.web(),
         ca,
         fields,
-        calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
+        calendar,
         city_login: config.city_login.clone().map(|c| {
             tracing::info!(issuer = %c.issuer, "city platform login enabled");
             std::sync::Arc::new(tongban_identity::city_login::CityLogin::new(c))
@@ -411,7 +449,8 @@ async fn migrate(config: Config, status_only: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo's annual reports; a failure is logged, never a reason not to start.
+/// The demo's annual reports and licence applications; a failure is logged, never a reason
+/// not to start.
 async fn demo_reports(
     store: &tongban_store::Store,
     files: &FileStore,
@@ -421,6 +460,10 @@ async fn demo_reports(
     match demo::file_reports(store, files, items, seeded).await {
         Ok(n) => tracing::info!(reports = n, "demo annual reports filed"),
         Err(e) => tracing::warn!(error = %e, "demo annual reports not filed"),
+    }
+    match demo::file_applications(store, files, items, seeded).await {
+        Ok(n) => tracing::info!(applications = n, "demo licence applications filed"),
+        Err(e) => tracing::warn!(error = %e, "demo licence applications not filed"),
     }
 }
 

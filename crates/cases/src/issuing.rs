@@ -136,6 +136,102 @@ pub struct LetterRequest {
     pub officer: String,
 }
 
+/// A document rendered, sealed and stored in the file store, not yet recorded as issued.
+pub struct Prepared {
+    pub row: IssuedRow,
+    /// The signed QR payload printed on it, if any.
+    pub payload: Option<String>,
+    pub pdf: Vec<u8>,
+}
+
+/// What a notice's QR code says: the case it is about, so scanning it shows the progress.
+pub struct ProgressQr {
+    pub case_number: String,
+}
+
+/// Renders and seals a letter (受理通知书, 补正告知书, 批复) for case `case_id` and stores the PDF;
+/// [`record_letter`] then records it, in the caller's transaction.
+pub async fn prepare_letter(
+    files: &FileStore,
+    bureau: &Arc<Bureau>,
+    kind: DocumentKind,
+    mut letter: Letter,
+    case_id: &str,
+    progress: Option<ProgressQr>,
+) -> Result<Prepared, IssueError> {
+    if kind.template() != Template::Letter {
+        return Err(IssueError::Invalid("只有通知书和批复以公文格式盖章"));
+    }
+    let id = uuid::Uuid::now_v7();
+    let now = Timestamp::now();
+    let (payload, svg) = match progress {
+        Some(qr) => {
+            let claims = qr::Claims {
+                kind,
+                id,
+                holder: letter.addressee.clone(),
+                facts: vec![qr.case_number],
+                issued: beijing(now).date_naive(),
+                valid_until: None,
+            };
+            let payload =
+                qr::seal(&claims, &bureau.seal).map_err(tongban_documents::DocumentError::from)?;
+            let svg = qr::svg(&qr::verify_url(&bureau.base_url, &payload))
+                .map_err(tongban_documents::DocumentError::from)?;
+            (Some(payload), Some(svg))
+        }
+        None => (None, None),
+    };
+    letter.qr = svg.is_some();
+    let (title, number) = (letter.title.clone(), letter.number.clone());
+    let holder = letter.addressee.clone();
+    let (pdf, slots) = sealed(bureau, Template::Letter, letter, svg, now).await?;
+    let file_digest = store_file(files, &pdf).await?;
+    Ok(Prepared {
+        row: IssuedRow {
+            id: id.to_string(),
+            kind: kind.as_str().into(),
+            case_id: Some(case_id.to_string()),
+            number,
+            title,
+            holder,
+            file_digest,
+            slots: serde_json::to_string(&slots).unwrap_or_else(|_| "[]".into()),
+            issued_at: now.millis(),
+            valid_until: None,
+            revoked_at: None,
+            revoked_reason: None,
+        },
+        payload,
+        pdf,
+    })
+}
+
+/// Records a prepared letter as issued on its case, with a `document_sealed` event by
+/// `officer`, in `tx`; returns the case row after the event.
+pub async fn record_letter(
+    tx: &mut tongban_store::Tx,
+    row: &IssuedRow,
+    case: tongban_store::cases::CaseRow,
+    officer: &str,
+) -> Result<tongban_store::cases::CaseRow, CaseError> {
+    documents::insert(tx, row).await?;
+    crate::chain(
+        tx,
+        case,
+        officer,
+        EventBody::DocumentSealed {
+            document_kind: row.kind.clone(),
+            document_id: row.id.clone(),
+            number: row.number.clone(),
+            title: row.title.clone(),
+            file: row.file_digest.clone(),
+        },
+        Timestamp(row.issued_at),
+    )
+    .await
+}
+
 /// Seals a letter (受理通知书, 补正告知书, 批复) with the bureau's seal, stores it, and records it
 /// as an issued document of the case and as a case event, in one transaction.
 pub async fn seal_letter(
@@ -144,62 +240,28 @@ pub async fn seal_letter(
     bureau: &Arc<Bureau>,
     request: LetterRequest,
 ) -> Result<IssuedRow, IssueError> {
-    if request.kind.template() != Template::Letter {
-        return Err(IssueError::Invalid("只有通知书和批复以公文格式盖章"));
-    }
     let case = tongban_store::cases::by_id(store, &request.case_id)
         .await?
         .ok_or(IssueError::Invalid("办件不存在"))?;
-    let now = Timestamp::now();
-    let (title, number) = (request.letter.title.clone(), request.letter.number.clone());
-    let holder = request.letter.addressee.clone();
-    let (pdf, slots) = sealed(bureau, Template::Letter, request.letter, None, now).await?;
-    let file_digest = store_file(files, &pdf).await?;
-    let row = IssuedRow {
-        id: uuid::Uuid::now_v7().to_string(),
-        kind: request.kind.as_str().into(),
-        case_id: Some(case.id.clone()),
-        number,
-        title,
-        holder,
-        file_digest,
-        slots: serde_json::to_string(&slots).unwrap_or_else(|_| "[]".into()),
-        issued_at: now.millis(),
-        valid_until: None,
-        revoked_at: None,
-        revoked_reason: None,
-    };
+    let prepared =
+        prepare_letter(files, bureau, request.kind, request.letter, &case.id, None).await?;
     let mut tx = store.begin().await?;
-    documents::insert(&mut tx, &row).await?;
-    crate::chain(
-        &mut tx,
-        case,
-        &request.officer,
-        EventBody::DocumentSealed {
-            document_kind: row.kind.clone(),
-            document_id: row.id.clone(),
-            number: row.number.clone(),
-            title: row.title.clone(),
-            file: row.file_digest.clone(),
-        },
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        CaseError::Store(e) => IssueError::Store(e),
-        other => IssueError::Files(other.to_string()),
-    })?;
+    record_letter(&mut tx, &prepared.row, case, &request.officer)
+        .await
+        .map_err(|e| match e {
+            CaseError::Store(e) => IssueError::Store(e),
+            other => IssueError::Files(other.to_string()),
+        })?;
     tx.commit().await?;
-    Ok(row)
+    Ok(prepared.row)
 }
 
-/// Renders, seals, stores and records a licence or certificate.
-pub async fn issue_licence(
-    store: &Store,
+/// Renders, seals and stores a licence or certificate, not yet recorded.
+pub async fn prepare_licence(
     files: &FileStore,
     bureau: &Arc<Bureau>,
     request: LicenceRequest,
-) -> Result<Issued, IssueError> {
+) -> Result<Prepared, IssueError> {
     if !request.kind.has_qr() {
         return Err(IssueError::Invalid("只有证照和证明带核验二维码"));
     }
@@ -244,10 +306,29 @@ pub async fn issue_licence(
         revoked_at: None,
         revoked_reason: None,
     };
+    Ok(Prepared {
+        row,
+        payload: Some(payload),
+        pdf,
+    })
+}
+
+/// Renders, seals, stores and records a licence or certificate.
+pub async fn issue_licence(
+    store: &Store,
+    files: &FileStore,
+    bureau: &Arc<Bureau>,
+    request: LicenceRequest,
+) -> Result<Issued, IssueError> {
+    let prepared = prepare_licence(files, bureau, request).await?;
     let mut tx = store.begin().await?;
-    documents::insert(&mut tx, &row).await?;
+    documents::insert(&mut tx, &prepared.row).await?;
     tx.commit().await?;
-    Ok(Issued { row, payload, pdf })
+    Ok(Issued {
+        row: prepared.row,
+        payload: prepared.payload.unwrap_or_default(),
+        pdf: prepared.pdf,
+    })
 }
 
 /// Revokes an issued document; false if it was not live.

@@ -7,10 +7,12 @@
 pub mod batch;
 pub mod issuing;
 pub mod ledgers;
+pub mod letters;
 pub mod materials;
 pub mod paper;
 pub mod reports;
 pub mod signing;
+pub mod workflow;
 
 use std::time::Duration;
 
@@ -71,6 +73,8 @@ pub enum CaseError {
     Conflict,
     #[error("您还没有已提交的该事项办件，无法再来一单")]
     NothingToCopy,
+    #[error("该办件不在补正中")]
+    NotCorrecting,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -83,6 +87,8 @@ pub struct Case {
     pub projection: Projection,
     /// When a draft will be deleted.
     pub expires_at: Option<Timestamp>,
+    /// The last day of the current stage's time limit, while its clock runs.
+    pub deadline: Option<chrono::NaiveDate>,
 }
 
 impl Case {
@@ -101,9 +107,13 @@ fn bad_row(e: impl std::fmt::Display) -> StoreError {
     StoreError::InvalidRow(format!("case: {e}"))
 }
 
-fn to_case(row: CaseRow) -> Result<Case, StoreError> {
+pub(crate) fn to_case(row: CaseRow) -> Result<Case, StoreError> {
     let data: FormData = serde_json::from_str(&row.data).map_err(bad_row)?;
     let state = CaseState::parse(&row.state).ok_or_else(|| bad_row(&row.state))?;
+    let correction = match &row.correction {
+        Some(json) => Some(serde_json::from_str(json).map_err(bad_row)?),
+        None => None,
+    };
     Ok(Case {
         projection: Projection {
             state,
@@ -113,7 +123,16 @@ fn to_case(row: CaseRow) -> Result<Case, StoreError> {
             created_at: Timestamp(row.created_at),
             updated_at: Timestamp(row.updated_at),
             submitted_at: row.submitted_at.map(Timestamp),
+            district: row.district_code,
+            level: row.level,
+            correction,
+            parent: row.parent_id,
+            title: row.title,
         },
+        deadline: row
+            .deadline
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
         id: row.id,
         item_id: row.item_id,
         expires_at: row.expires_at.map(Timestamp),
@@ -128,7 +147,7 @@ fn json(data: &FormData) -> String {
     serde_json::to_string(data).expect("form data serialises")
 }
 
-fn event_row(case_id: &str, event: &Event, payload: String) -> EventRow {
+pub(crate) fn event_row(case_id: &str, event: &Event, payload: String) -> EventRow {
     EventRow {
         case_id: case_id.to_string(),
         seq: event.seq,
@@ -179,6 +198,12 @@ async fn create(
             expires_at: Some(draft_expiry(item, now).millis()),
             last_seq: event.seq,
             last_digest: event.digest.clone(),
+            district_code: None,
+            level: None,
+            deadline: None,
+            correction: None,
+            parent_id: None,
+            title: None,
         },
     )
     .await?;
@@ -247,6 +272,48 @@ async fn owned_draft(
         return Err(CaseError::NotDraft);
     }
     Ok(row)
+}
+
+/// The applicant's case `id` of `item` where `material`'s files may change: a draft, or a case in
+/// 补正 whose request marked that material.
+async fn owned_for_material(
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    material: &str,
+) -> Result<CaseRow, CaseError> {
+    match owned_draft(store, item, applicant, id).await {
+        Err(CaseError::NotDraft) => {
+            let row = repo::by_id(store, id).await?.ok_or(CaseError::NotFound)?;
+            let case = to_case(row.clone())?;
+            let marked = case
+                .projection
+                .correction
+                .as_ref()
+                .is_some_and(|c| c.materials().any(|m| m == material));
+            if case.state() == CaseState::Correcting && marked {
+                Ok(row)
+            } else {
+                Err(CaseError::NotDraft)
+            }
+        }
+        other => other,
+    }
+}
+
+/// Appends a material event to a case whose `material` may change (see [`owned_for_material`]).
+pub(crate) async fn append_material_in(
+    tx: &mut tongban_store::Tx,
+    store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    material: &str,
+    body: EventBody,
+) -> Result<CaseRow, CaseError> {
+    let row = owned_for_material(store, item, applicant, id, material).await?;
+    chain(tx, row, &applicant.actor(), body, Timestamp::now()).await
 }
 
 /// Appends `body` to the applicant's draft `id` and writes the new projection.
@@ -329,9 +396,22 @@ pub async fn save(
     Ok(())
 }
 
-/// 提交: validates against the item and makes the draft a case with a number.
+/// 提交: validates against the item and makes the draft a case with a number. An item with a
+/// workflow counts its acceptance limit with the official holiday schedule; the server passes
+/// its configured calendar through [`workflow::submit`].
 pub async fn submit(
     store: &Store,
+    item: &Item,
+    applicant: &Applicant,
+    id: &str,
+    data: &FormData,
+) -> Result<String, CaseError> {
+    submit_counting(store, None, item, applicant, id, data).await
+}
+
+pub(crate) async fn submit_counting(
+    store: &Store,
+    calendar: Option<&tongban_domain::calendar::WorkCalendar>,
     item: &Item,
     applicant: &Applicant,
     id: &str,
@@ -362,9 +442,10 @@ pub async fn submit(
     let sequence = repo::next_number(&mut tx, &prefix_day).await?;
     tx.commit().await?;
     let number = case::case_number(&item.case_prefix, &day, sequence);
-    // A yearly report is indexed for the bureau in the same transaction as its submission.
+    // Yearly reports are indexed, and cases handled, by the applicant's district (its
+    // enterprise's); individuals' and others' go to the city bureau.
     let district = match applicant {
-        Applicant::Enterprise { id, .. } if item.index.is_some() => {
+        Applicant::Enterprise { id, .. } if item.index.is_some() || item.workflow.is_some() => {
             tongban_store::enterprises::by_id(store, id)
                 .await?
                 .map(|e| e.district.code)
@@ -372,6 +453,21 @@ pub async fn submit(
         }
         _ => tongban_domain::Jurisdiction::CITY.code,
     };
+    let handled = item.workflow.as_ref().map(|wf| {
+        let official;
+        let calendar = match calendar {
+            Some(c) => c,
+            None => {
+                official = tongban_domain::calendar::WorkCalendar::official();
+                &official
+            }
+        };
+        let today = tongban_engine::workflow::beijing_date(Timestamp::now());
+        calendar
+            .add_working_days(today, wf.acceptance_days)
+            .format("%Y-%m-%d")
+            .to_string()
+    });
     let mut tx = store.begin().await?;
     let indexed = data.clone();
     let row = append_in(&mut tx, store, item, applicant, id, |row, now| {
@@ -380,9 +476,14 @@ pub async fn submit(
         row.number = Some(number.clone());
         row.submitted_at = Some(now.millis());
         row.expires_at = None;
+        if handled.is_some() {
+            row.district_code = Some(district.to_string());
+            row.deadline = handled.clone();
+        }
         Ok(EventBody::Submitted {
             data,
             number: number.clone(),
+            district: handled.is_some().then(|| district.to_string()),
         })
     })
     .await?;
@@ -395,6 +496,9 @@ pub async fn submit(
         Timestamp(row.submitted_at.unwrap_or(row.updated_at)),
     ) {
         tongban_store::case_index::upsert(&mut tx, &index).await?;
+    }
+    if item.workflow.is_some() {
+        workflow::report_progress(&mut tx, item, &row, "submitted", "提交申请", "").await?;
     }
     tx.commit().await?;
     Ok(number)
@@ -417,6 +521,11 @@ pub async fn timeline(
     id: &str,
 ) -> Result<Vec<Event>, CaseError> {
     open(store, applicant, id).await?;
+    Ok(events_of(store, id).await?)
+}
+
+/// Case `id`'s events, checked against their chain; the caller has authorised the reader.
+pub(crate) async fn events_of(store: &Store, id: &str) -> Result<Vec<Event>, StoreError> {
     let rows = repo::events(store, id).await?;
     let mut events = Vec::with_capacity(rows.len());
     for r in rows {
@@ -501,7 +610,20 @@ pub struct Message {
 }
 
 /// The events an applicant is told about; saves, files and ledger rows are their own doing.
-const MESSAGE_KINDS: &[&str] = &["created", "submitted"];
+pub(crate) const MESSAGE_KINDS: &[&str] = &[
+    "created",
+    "submitted",
+    "accepted",
+    "not_accepted",
+    "correction_requested",
+    "resubmitted",
+    "reviewed",
+    "decided",
+    "sub_case_decided",
+    "licence_issued",
+    "licence_revoked",
+    "licence_expired",
+];
 
 /// The newest messages about the applicant's cases.
 pub async fn messages(

@@ -11,7 +11,7 @@ use tongban_files::FileStore;
 use tongban_store::Store;
 use tongban_store::cases::{self as repo, MaterialRow};
 
-use crate::{Applicant, CaseError, append_in, open};
+use crate::{Applicant, CaseError, append_material_in, open};
 
 /// The material id under which applicant-added files (“+”) are kept.
 pub const EXTRA: &str = "extra";
@@ -86,14 +86,20 @@ pub async fn attach(
         uploaded_at: Timestamp::now().millis(),
     };
     let mut tx = store.begin().await?;
-    append_in(&mut tx, store, item, applicant, id, |_, _| {
-        Ok(EventBody::MaterialAttached {
+    append_material_in(
+        &mut tx,
+        store,
+        item,
+        applicant,
+        id,
+        &material_id,
+        EventBody::MaterialAttached {
             material: material_id.clone(),
             name,
             file_name,
             digest: row.digest.clone(),
-        })
-    })
+        },
+    )
     .await?;
     if replaces {
         repo::remove_material_files(&mut tx, id, &material_id).await?;
@@ -117,12 +123,18 @@ pub async fn remove(
         .find(|m| m.id == file_id)
         .ok_or(CaseError::NotFound)?;
     let mut tx = store.begin().await?;
-    append_in(&mut tx, store, item, applicant, id, |_, _| {
-        Ok(EventBody::MaterialRemoved {
+    append_material_in(
+        &mut tx,
+        store,
+        item,
+        applicant,
+        id,
+        &file.material_id,
+        EventBody::MaterialRemoved {
             material: file.material_id.clone(),
             file_name: file.file_name.clone(),
-        })
-    })
+        },
+    )
     .await?;
     if !repo::remove_material(&mut tx, id, file_id).await? {
         return Err(CaseError::NotFound);

@@ -354,6 +354,7 @@ store_test!(
             closing: Some("特此批复。".into()),
             date: "2026年12月1日".into(),
             contact: None,
+            qr: false,
         };
         let row = issuing::seal_letter(
             &db.store,

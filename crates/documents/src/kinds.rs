@@ -158,6 +158,9 @@ pub struct Letter {
     pub closing: Option<String>,
     pub date: String,
     pub contact: Option<String>,
+    /// Set by the renderer when a QR code (the case's progress, for notices) is printed.
+    #[serde(default)]
+    pub qr: bool,
 }
 
 /// A licence or certificate.

@@ -216,6 +216,7 @@ fn letter(title: &str, number: &str, paragraphs: Vec<&str>, items: Vec<&str>) ->
         closing: Some("特此通知。".into()),
         date: "2026年11月23日".into(),
         contact: Some("固体废物管理处 李玥 021-2311 1111".into()),
+        qr: false,
     }
 }
 

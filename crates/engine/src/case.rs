@@ -15,31 +15,70 @@ use crate::values::FormData;
 pub enum CaseState {
     /// 暂存: being filled in; expires unless submitted.
     Draft,
-    /// 已提交: with the bureau.
+    /// 已提交: with the bureau; for items with a workflow, waiting for 受理.
     Submitted,
+    /// 补正中: returned to the applicant to correct what the officer marked.
+    Correcting,
+    /// 不予受理 (final).
+    NotAccepted,
+    /// 审查中, at the level in the projection.
+    Reviewing,
+    /// 准予许可, the licence not yet issued.
+    Granted,
+    /// 办结: decided (and licensed, when granted).
+    Closed,
+    /// 归档
+    Archived,
 }
 
 impl CaseState {
+    pub const ALL: [CaseState; 8] = [
+        Self::Draft,
+        Self::Submitted,
+        Self::Correcting,
+        Self::NotAccepted,
+        Self::Reviewing,
+        Self::Granted,
+        Self::Closed,
+        Self::Archived,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::Draft => "draft",
             Self::Submitted => "submitted",
+            Self::Correcting => "correcting",
+            Self::NotAccepted => "not_accepted",
+            Self::Reviewing => "reviewing",
+            Self::Granted => "granted",
+            Self::Closed => "closed",
+            Self::Archived => "archived",
         }
     }
 
     pub fn parse(code: &str) -> Option<Self> {
-        match code {
-            "draft" => Some(Self::Draft),
-            "submitted" => Some(Self::Submitted),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Self::Draft => "暂存",
             Self::Submitted => "已提交",
+            Self::Correcting => "补正中",
+            Self::NotAccepted => "不予受理",
+            Self::Reviewing => "审查中",
+            Self::Granted => "准予许可",
+            Self::Closed => "办结",
+            Self::Archived => "已归档",
         }
+    }
+
+    /// Submitted and not yet finished with: the bureau still owes a decision.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            Self::Submitted | Self::Correcting | Self::Reviewing | Self::Granted
+        )
     }
 }
 
@@ -62,6 +101,9 @@ pub enum EventBody {
     Submitted {
         data: FormData,
         number: String,
+        /// The district whose bureau handles the case (the applicant's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        district: Option<String>,
     },
     /// A file attached to material `material` (a spec id, or `extra`) under `name`.
     MaterialAttached {
@@ -111,6 +153,133 @@ pub enum EventBody {
     ReportConfirmed {
         inspection_number: String,
     },
+    /// 受理: the case goes to the first 审查 level.
+    Accepted {
+        opinion: String,
+        level: String,
+    },
+    /// 不予受理, with the reason.
+    NotAccepted {
+        reason: String,
+    },
+    /// 补正告知: what to correct; `due` is the last day to answer (YYYY-MM-DD).
+    CorrectionRequested {
+        points: Vec<CorrectionPoint>,
+        note: String,
+        due: String,
+    },
+    /// 提交补正: the corrected data.
+    Resubmitted {
+        data: FormData,
+    },
+    /// 审查通过 at `level`, on to `next`.
+    Reviewed {
+        level: String,
+        opinion: String,
+        next: String,
+    },
+    /// 准予 or 不予许可 at the last level; `closed` when nothing follows (no licence to issue).
+    Decided {
+        level: String,
+        granted: bool,
+        opinion: String,
+        closed: bool,
+    },
+    /// 拆分: parallel sub-cases opened.
+    Split {
+        children: Vec<SubCase>,
+    },
+    /// The first event of a sub-case: what it examines, of which case, by which bureau, by when.
+    SubCaseOpened {
+        parent: String,
+        title: String,
+        data: FormData,
+        number: String,
+        district: String,
+        level: String,
+        due: String,
+    },
+    /// A sub-case was decided; `next` is the level the parent moves to when it was the last.
+    SubCaseDecided {
+        child: String,
+        title: String,
+        granted: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next: Option<String>,
+    },
+    /// 发证: the electronic licence issued; the case is 办结.
+    LicenceIssued {
+        document_id: String,
+        number: String,
+    },
+    /// 证照撤销, with the reason.
+    LicenceRevoked {
+        document_id: String,
+        number: String,
+        reason: String,
+    },
+    /// The licence's validity ran out (recorded once, by the system).
+    LicenceExpired {
+        document_id: String,
+        number: String,
+    },
+    /// 归档
+    Archived,
+}
+
+/// One thing an officer asks to be corrected: `field:<id>` or `material:<id>`, its label as
+/// the form shows it, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionPoint {
+    pub target: String,
+    pub label: String,
+    pub note: String,
+}
+
+impl CorrectionPoint {
+    pub fn field(&self) -> Option<&str> {
+        self.target.strip_prefix("field:")
+    }
+
+    pub fn material(&self) -> Option<&str> {
+        self.target.strip_prefix("material:")
+    }
+}
+
+/// A sub-case as its parent records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubCase {
+    pub id: String,
+    pub title: String,
+    pub district: String,
+}
+
+/// The 补正 a case is waiting for, and where it returns when answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenCorrection {
+    pub points: Vec<CorrectionPoint>,
+    pub note: String,
+    pub due: String,
+    pub requested_at: i64,
+    pub return_state: CaseState,
+    pub return_level: Option<String>,
+}
+
+impl OpenCorrection {
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.points.iter().filter_map(CorrectionPoint::field)
+    }
+
+    pub fn materials(&self) -> impl Iterator<Item = &str> {
+        self.points.iter().filter_map(CorrectionPoint::material)
+    }
+
+    pub fn note_for(&self, target: &str) -> Option<&str> {
+        self.points
+            .iter()
+            .find(|p| p.target == target)
+            .map(|p| p.note.as_str())
+    }
 }
 
 impl EventBody {
@@ -127,6 +296,19 @@ impl EventBody {
             Self::DocumentSigned { .. } => "document_signed",
             Self::DocumentSealed { .. } => "document_sealed",
             Self::ReportConfirmed { .. } => "report_confirmed",
+            Self::Accepted { .. } => "accepted",
+            Self::NotAccepted { .. } => "not_accepted",
+            Self::CorrectionRequested { .. } => "correction_requested",
+            Self::Resubmitted { .. } => "resubmitted",
+            Self::Reviewed { .. } => "reviewed",
+            Self::Decided { .. } => "decided",
+            Self::Split { .. } => "split",
+            Self::SubCaseOpened { .. } => "sub_case_opened",
+            Self::SubCaseDecided { .. } => "sub_case_decided",
+            Self::LicenceIssued { .. } => "licence_issued",
+            Self::LicenceRevoked { .. } => "licence_revoked",
+            Self::LicenceExpired { .. } => "licence_expired",
+            Self::Archived => "archived",
         }
     }
 
@@ -144,6 +326,20 @@ impl EventBody {
             Self::DocumentSigned { .. } => "签章",
             Self::DocumentSealed { .. } => "出具文书",
             Self::ReportConfirmed { .. } => "年度报告已确认",
+            Self::Accepted { .. } => "已受理",
+            Self::NotAccepted { .. } => "不予受理",
+            Self::CorrectionRequested { .. } => "补正告知",
+            Self::Resubmitted { .. } => "提交补正",
+            Self::Reviewed { .. } => "审查通过",
+            Self::Decided { granted: true, .. } => "准予许可",
+            Self::Decided { granted: false, .. } => "不予许可",
+            Self::Split { .. } => "拆分并联审查",
+            Self::SubCaseOpened { .. } => "并联审查开始",
+            Self::SubCaseDecided { .. } => "并联审查办结",
+            Self::LicenceIssued { .. } => "电子证照已发放",
+            Self::LicenceRevoked { .. } => "电子证照已撤销",
+            Self::LicenceExpired { .. } => "电子证照已到期",
+            Self::Archived => "归档",
         }
     }
 }
@@ -240,37 +436,125 @@ pub struct Projection {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub submitted_at: Option<Timestamp>,
+    /// The district whose bureau handles the case.
+    pub district: Option<String>,
+    /// The 审查 level, while `Reviewing`.
+    pub level: Option<String>,
+    /// The 补正 waited for, while `Correcting`.
+    pub correction: Option<OpenCorrection>,
+    /// For a sub-case: its parent and what it examines.
+    pub parent: Option<String>,
+    pub title: Option<String>,
 }
 
 /// Folds events into the case's current state; `None` without a `Created` first.
 pub fn project(events: &[Event]) -> Option<Projection> {
     let first = events.first()?;
-    let EventBody::Created { data, .. } = &first.body else {
-        return None;
-    };
     let mut p = Projection {
         state: CaseState::Draft,
-        data: data.clone(),
+        data: FormData::default(),
         step: None,
         number: None,
         created_at: first.at,
         updated_at: first.at,
         submitted_at: None,
+        district: None,
+        level: None,
+        correction: None,
+        parent: None,
+        title: None,
     };
+    match &first.body {
+        EventBody::Created { data, .. } => p.data = data.clone(),
+        EventBody::SubCaseOpened {
+            parent,
+            title,
+            data,
+            number,
+            district,
+            level,
+            ..
+        } => {
+            p.data = data.clone();
+            p.parent = Some(parent.clone());
+            p.title = Some(title.clone());
+            p.number = Some(number.clone());
+            p.district = Some(district.clone());
+            p.level = Some(level.clone());
+            p.state = CaseState::Reviewing;
+            p.submitted_at = Some(first.at);
+        }
+        _ => return None,
+    }
     for e in &events[1..] {
+        if !p.apply(e) {
+            return None;
+        }
+    }
+    Some(p)
+}
+
+impl Projection {
+    /// Applies one later event; false for an event that can only come first.
+    pub fn apply(&mut self, e: &Event) -> bool {
+        let p = self;
         p.updated_at = e.at;
         match &e.body {
-            EventBody::Created { .. } => return None,
+            EventBody::Created { .. } | EventBody::SubCaseOpened { .. } => return false,
             EventBody::Saved { data, step } => {
                 p.data = data.clone();
                 p.step = Some(step.clone());
             }
-            EventBody::Submitted { data, number } => {
+            EventBody::Submitted {
+                data,
+                number,
+                district,
+            } => {
                 p.data = data.clone();
                 p.number = Some(number.clone());
                 p.state = CaseState::Submitted;
                 p.submitted_at = Some(e.at);
+                p.district = district.clone();
             }
+            EventBody::Accepted { level, .. } => {
+                p.state = CaseState::Reviewing;
+                p.level = Some(level.clone());
+            }
+            EventBody::NotAccepted { .. } => p.state = CaseState::NotAccepted,
+            EventBody::CorrectionRequested { points, note, due } => {
+                p.correction = Some(OpenCorrection {
+                    points: points.clone(),
+                    note: note.clone(),
+                    due: due.clone(),
+                    requested_at: e.at.millis(),
+                    return_state: p.state,
+                    return_level: p.level.clone(),
+                });
+                p.state = CaseState::Correcting;
+            }
+            EventBody::Resubmitted { data } => {
+                p.data = data.clone();
+                if let Some(c) = p.correction.take() {
+                    p.state = c.return_state;
+                    p.level = c.return_level;
+                }
+            }
+            EventBody::Reviewed { next, .. } => p.level = Some(next.clone()),
+            EventBody::SubCaseDecided {
+                next: Some(next), ..
+            } => p.level = Some(next.clone()),
+            EventBody::Decided {
+                granted, closed, ..
+            } => {
+                p.level = None;
+                p.state = if *closed || !granted {
+                    CaseState::Closed
+                } else {
+                    CaseState::Granted
+                };
+            }
+            EventBody::LicenceIssued { .. } => p.state = CaseState::Closed,
+            EventBody::Archived => p.state = CaseState::Archived,
             // Files and ledger rows are kept in their own tables; the events are their record.
             EventBody::MaterialAttached { .. }
             | EventBody::MaterialRemoved { .. }
@@ -279,10 +563,14 @@ pub fn project(events: &[Event]) -> Option<Projection> {
             | EventBody::LedgerRowRemoved { .. }
             | EventBody::DocumentSigned { .. }
             | EventBody::DocumentSealed { .. }
-            | EventBody::ReportConfirmed { .. } => {}
+            | EventBody::ReportConfirmed { .. }
+            | EventBody::Split { .. }
+            | EventBody::SubCaseDecided { next: None, .. }
+            | EventBody::LicenceRevoked { .. }
+            | EventBody::LicenceExpired { .. } => {}
         }
+        true
     }
-    Some(p)
 }
 
 /// A case number: the item's prefix, the Beijing date and a six-digit sequence of that day,
@@ -326,6 +614,7 @@ mod tests {
             EventBody::Submitted {
                 data: data("丙"),
                 number: case_number("FZ", "20261123", 7),
+                district: None,
             },
         ]);
         let p = project(&events.iter().map(|(e, _)| e.clone()).collect::<Vec<_>>()).unwrap();

@@ -153,6 +153,8 @@ pub struct Item {
     pub signing: Signing,
     /// What officers query submitted cases by (yearly reports).
     pub index: Option<IndexSpec>,
+    /// 审批流程: how the bureau handles a submitted case; `None` for filings and reports.
+    pub workflow: Option<crate::workflow::Workflow>,
 }
 
 /// The signed form of a submitted case and its signers, in signing order.
@@ -583,6 +585,30 @@ impl Item {
         }
         let signing = c.signing(&spec, &steps);
         c.index(&spec, &steps);
+        let workflow = match &spec.workflow {
+            None => None,
+            Some(w) => {
+                let kind_of = |id: &str| {
+                    steps
+                        .iter()
+                        .flat_map(|s| &s.sections)
+                        .flat_map(|s| &s.fields)
+                        .find(|f| f.id == id)
+                        .map(|f| match f.kind {
+                            FieldKind::Phone => "phone",
+                            FieldKind::Date => "date",
+                            _ => "other",
+                        })
+                };
+                match crate::workflow::Workflow::check(w, &kind_of) {
+                    Ok(w) => Some(w),
+                    Err(problems) => {
+                        c.problems.extend(problems);
+                        None
+                    }
+                }
+            }
+        };
         if !c.problems.is_empty() {
             return Err(SpecError {
                 item: spec.id,
@@ -612,6 +638,7 @@ impl Item {
             ledger_rules,
             signing,
             index: spec.index,
+            workflow,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod rules;
 pub mod spec;
 pub mod validate;
 pub mod values;
+pub mod workflow;
 
 pub use item::{
     Catalogue, Field, FieldKind, Item, Ledger, Material, Section, Signing, SpecError, Step,

@@ -51,6 +51,72 @@ pub struct ItemSpec {
     /// by (kept beside the case when it is submitted).
     #[serde(default)]
     pub index: Option<IndexSpec>,
+    /// 审批流程: for items the bureau decides on (licences), the stages a submitted case goes
+    /// through and their time limits. Absent: submission completes the service (filings, reports).
+    #[serde(default)]
+    pub workflow: Option<WorkflowSpec>,
+}
+
+/// The workflow of a submitted case: 受理, 审查 at each level in order, the decision, and the
+/// licence a granted case gets.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowSpec {
+    /// 受理时限: working days from submission (or resubmission after a 补正 at acceptance).
+    pub acceptance_days: u32,
+    /// 办结时限: working days from acceptance; 补正 days are not counted.
+    pub time_limit_days: u32,
+    /// A case is 即将超期 when this many working days or fewer are left.
+    #[serde(default = "default_due_soon")]
+    pub due_soon_days: u32,
+    /// 补正期限 printed on the correction notice, in working days.
+    #[serde(default = "default_correction_days")]
+    pub correction_days: u32,
+    /// 审查 levels in order (承办 → 审核 → 审批); the last one decides.
+    pub levels: Vec<LevelSpec>,
+    /// The phone field of the form that progress text messages go to.
+    #[serde(default)]
+    pub sms_field: Option<String>,
+    /// Prefix of the decision letter's number (文号), e.g. 沪环土函 → 沪环土函〔2026〕3号.
+    pub letter_prefix: String,
+    /// The electronic licence a granted case gets.
+    #[serde(default)]
+    pub licence: Option<LicenceSpec>,
+}
+
+fn default_due_soon() -> u32 {
+    3
+}
+
+fn default_correction_days() -> u32 {
+    30
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    pub id: String,
+    /// e.g. 承办, 审核, 审批.
+    pub name: String,
+    /// The officer role that acts at this level: `review` or `approval` (or `intake`).
+    pub role: String,
+}
+
+/// The licence (电子证照) issued when a case is granted.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceSpec {
+    pub title: String,
+    /// Prefix of the licence number, e.g. 沪环固跨 → 沪环固跨〔2026〕12号.
+    pub number_prefix: String,
+    /// The field naming the holder (the unit's name).
+    pub holder_field: String,
+    /// Form fields printed on the licence, in order.
+    pub fields: Vec<String>,
+    /// A date field that ends the licence's validity (e.g. the end of the transfer period);
+    /// absent: valid until revoked.
+    #[serde(default)]
+    pub valid_until_field: Option<String>,
 }
 
 /// Which form fields an officer's query, list, export and statistics read, by field id.

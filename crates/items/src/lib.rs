@@ -5,6 +5,7 @@
 use tongban_engine::{Catalogue, RuleRegistry, SpecError};
 
 pub mod radiation;
+pub mod solid_waste;
 
 /// Every item spec, by file.
 const SPECS: &[(&str, &str)] = &[
@@ -16,12 +17,17 @@ const SPECS: &[(&str, &str)] = &[
         "radiation-annual-report.toml",
         include_str!("../specs/radiation-annual-report.toml"),
     ),
+    (
+        "solid-waste-cross-storage.toml",
+        include_str!("../specs/solid-waste-cross-storage.toml"),
+    ),
 ];
 
 /// The rules items may name: the engine's standard ones and the services' own.
 pub fn rules() -> RuleRegistry {
     let mut rules = RuleRegistry::standard();
     radiation::register(&mut rules);
+    solid_waste::register(&mut rules);
     rules
 }
 
@@ -48,5 +54,6 @@ mod tests {
         let catalogue = super::catalogue().unwrap();
         assert!(catalogue.get("radiation-self-check").is_some());
         assert!(catalogue.get("radiation-annual-report").is_some());
+        assert!(catalogue.get("solid-waste-cross-storage").is_some());
     }
 }

@@ -61,6 +61,9 @@ pub struct Scheduler {
     pub poll: Duration,
     /// Jobs claimed per pass.
     pub batch: i64,
+    /// The first retry delay, doubled on each further failure (see [`backoff_from`]): 5 s in
+    /// production; tests set a few milliseconds so retries do not wait 5 + 10 + 20 s.
+    pub backoff_unit: Duration,
 }
 
 /// Registers handlers before the scheduler starts.
@@ -112,6 +115,7 @@ impl SchedulerBuilder {
             lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
             batch: 16,
+            backoff_unit: BACKOFF_UNIT,
         }
     }
 }
@@ -148,10 +152,22 @@ async fn heartbeat(
     }
 }
 
-/// Delay before the next attempt: 5 s, 10 s, 20 s … capped at one hour.
+/// The default first retry delay.
+pub const BACKOFF_UNIT: Duration = Duration::from_secs(5);
+
+/// The longest a failed job waits before its next attempt.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(3600);
+
+/// Delay before the next attempt with the default unit: 5 s, 10 s, 20 s … capped at one hour.
 pub fn backoff(attempt: i32) -> Duration {
+    backoff_from(BACKOFF_UNIT, attempt)
+}
+
+/// Delay before the next attempt after `attempt` failed: `unit`, 2 × `unit`, 4 × `unit` … capped
+/// at one hour.
+pub fn backoff_from(unit: Duration, attempt: i32) -> Duration {
     let exp = attempt.saturating_sub(1).clamp(0, 20) as u32;
-    Duration::from_secs(5u64.saturating_mul(1 << exp)).min(Duration::from_secs(3600))
+    unit.saturating_mul(1 << exp).min(BACKOFF_CAP)
 }
 
 impl Scheduler {
@@ -232,7 +248,8 @@ impl Scheduler {
                 None
             }
             Err(failure) => {
-                let retry_at = tongban_domain::Timestamp::now().after(backoff(job.attempt));
+                let retry_at = tongban_domain::Timestamp::now()
+                    .after(backoff_from(self.backoff_unit, job.attempt));
                 let state = jobs::fail(&self.store, job, &failure.0, retry_at).await?;
                 tracing::warn!(job.id = %job.id, job.kind = %job.kind, attempt = job.attempt, error = %failure, ?state, "job failed");
                 Some(state)
@@ -269,5 +286,24 @@ impl Scheduler {
             }
         }
         tracing::info!("job scheduler stopped");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_from_scales_with_the_unit_and_keeps_the_cap() {
+        let ms = Duration::from_millis;
+        assert_eq!(backoff_from(ms(100), 0), ms(100));
+        assert_eq!(backoff_from(ms(100), 1), ms(100));
+        assert_eq!(backoff_from(ms(100), 2), ms(200));
+        assert_eq!(backoff_from(ms(100), 4), ms(800));
+        assert_eq!(backoff_from(Duration::from_secs(5), 30), BACKOFF_CAP);
+        assert_eq!(backoff_from(Duration::MAX, 3), BACKOFF_CAP, "no overflow");
+        for attempt in [1, 2, 3, 7, 30] {
+            assert_eq!(backoff(attempt), backoff_from(BACKOFF_UNIT, attempt));
+        }
     }
 }

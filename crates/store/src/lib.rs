@@ -27,5 +27,5 @@ pub use error::StoreError;
 pub use repo::{
     activations, audit, batches, case_index, cases, certificates, challenges, documents,
     enterprises, external_accounts, individuals, jobs, ledgers, officer_certificates, officers,
-    rate_limits, sessions, signatures,
+    outbox, rate_limits, sessions, signatures,
 };

@@ -90,6 +90,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "case_index",
         sql: include_str!("../migrations/0015_case_index.sql"),
     },
+    Migration {
+        version: 16,
+        name: "workflow",
+        sql: include_str!("../migrations/0016_workflow.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "outbox",
+        sql: include_str!("../migrations/0017_outbox.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

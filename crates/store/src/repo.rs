@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod ledgers;
 pub mod officer_certificates;
 pub mod officers;
+pub mod outbox;
 pub mod rate_limits;
 pub mod sessions;
 pub mod signatures;

@@ -10,17 +10,20 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+use tongban_cases::issuing::{self, LiveStatus};
 use tongban_cases::ledgers::LedgerPage;
 use tongban_cases::materials::{self, Target};
 use tongban_cases::{self as cases, CaseError};
+use tongban_documents::DocumentKind;
 use tongban_domain::Timestamp;
-use tongban_engine::case::{CaseState, Event};
+use tongban_engine::case::{CaseState, Event, OpenCorrection};
 use tongban_engine::validate::check_fields;
+use tongban_engine::workflow::beijing_date;
 use tongban_engine::{Item, Problem};
 use tongban_store::cases::{CaseFilter, MaterialRow};
 
 use crate::applicant::CurrentApplicant;
-use crate::case_form::{self, FormView};
+use crate::case_form::{self, FieldView, FormView};
 use crate::csrf::CsrfToken;
 use crate::portal::render;
 use crate::{AppState, WebError};
@@ -34,6 +37,11 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(detail))
         .route("/cases/{id}/edit", get(edit).post(save))
         .route("/cases/{id}/delete", post(delete))
+        .route(
+            "/cases/{id}/correction",
+            get(correction).post(resubmit_correction),
+        )
+        .route("/cases/{id}/documents/{doc}", get(document))
         .route(
             "/cases/{id}/materials",
             // Room for the largest material (10 MB by default) plus the form around it; the
@@ -84,9 +92,10 @@ impl From<CaseError> for WebError {
         match e {
             CaseError::NotFound => WebError::NotFound,
             CaseError::Store(e) => e.into(),
-            CaseError::NotDraft | CaseError::Conflict | CaseError::NothingToCopy => {
-                WebError::Conflict(e.to_string())
-            }
+            CaseError::NotDraft
+            | CaseError::Conflict
+            | CaseError::NothingToCopy
+            | CaseError::NotCorrecting => WebError::Conflict(e.to_string()),
             CaseError::Invalid(_) => WebError::Invalid(e.to_string()),
         }
     }
@@ -484,7 +493,9 @@ async fn save(
             false,
         ),
         "submit" => {
-            return match cases::submit(&state.store, item, &who.applicant, &id, &data).await {
+            let submitted =
+                cases::workflow::submit(&state.desk(), item, &who.applicant, &id, &data).await;
+            return match submitted {
                 Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?submitted=1")).into_response()),
                 Err(CaseError::Invalid(problems)) => {
                     // Keep what was typed, and show the first page with a problem.
@@ -520,29 +531,42 @@ async fn save(
     Ok(Redirect::to(&target).into_response())
 }
 
-/// Reads the upload form: which material (or `extra` with a name) and the file.
-async fn read_upload(
-    mut multipart: Multipart,
-) -> Result<(String, String, String, bytes::Bytes), WebError> {
+/// An upload form: which material (or `extra` with a name), the file, and the page it came
+/// from (`back=correction` for the 补正 page; otherwise the form's materials page).
+#[derive(Default)]
+struct Upload {
+    material: String,
+    name: String,
+    file_name: String,
+    bytes: bytes::Bytes,
+    back: String,
+}
+
+impl Upload {
+    fn came_from_correction(&self) -> bool {
+        self.back == BACK_TO_CORRECTION
+    }
+}
+
+/// The `back` value of the 补正 page's upload and delete forms.
+const BACK_TO_CORRECTION: &str = "correction";
+
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, WebError> {
     let bad = |_| WebError::Invalid("上传未完成，请重新选择文件。".into());
-    let (mut material, mut name, mut file_name, mut bytes) = (
-        String::new(),
-        String::new(),
-        String::new(),
-        bytes::Bytes::new(),
-    );
+    let mut upload = Upload::default();
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name().unwrap_or_default() {
             "file" => {
-                file_name = field.file_name().unwrap_or_default().to_string();
-                bytes = field.bytes().await.map_err(bad)?;
+                upload.file_name = field.file_name().unwrap_or_default().to_string();
+                upload.bytes = field.bytes().await.map_err(bad)?;
             }
-            "material" => material = field.text().await.map_err(bad)?,
-            "name" => name = field.text().await.map_err(bad)?,
+            "material" => upload.material = field.text().await.map_err(bad)?,
+            "name" => upload.name = field.text().await.map_err(bad)?,
+            "back" => upload.back = field.text().await.map_err(bad)?,
             _ => {}
         }
     }
-    Ok((material, name, file_name, bytes))
+    Ok(upload)
 }
 
 async fn upload(
@@ -553,11 +577,12 @@ async fn upload(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let (case, item) = case_of(&state, &who, &id).await?;
-    let (material, name, file_name, bytes) = read_upload(multipart).await?;
-    let target = if material == materials::EXTRA {
-        Target::Extra { name: &name }
+    let upload = read_upload(multipart).await?;
+    let back_to_correction = upload.came_from_correction();
+    let target = if upload.material == materials::EXTRA {
+        Target::Extra { name: &upload.name }
     } else {
-        Target::Material(&material)
+        Target::Material(&upload.material)
     };
     let attached = materials::attach(
         &state.store,
@@ -566,13 +591,27 @@ async fn upload(
         &who.applicant,
         &id,
         target,
-        &file_name,
-        bytes,
+        &upload.file_name,
+        upload.bytes.clone(),
     )
     .await;
     match attached {
+        Ok(_) if back_to_correction => {
+            Ok(Redirect::to(&format!("/cases/{id}/correction")).into_response())
+        }
         Ok(_) => {
             Ok(Redirect::to(&format!("/cases/{id}/edit?step={MATERIALS_STEP}")).into_response())
+        }
+        Err(CaseError::Invalid(problems)) if back_to_correction => {
+            let attached = materials::list(&state.store, &who.applicant, &id).await?;
+            correction_page(
+                item,
+                &case,
+                &case.projection.data,
+                &attached,
+                &problems,
+                &csrf,
+            )
         }
         Err(CaseError::Invalid(problems)) => {
             let attached = materials::list(&state.store, &who.applicant, &id).await?;
@@ -613,13 +652,23 @@ async fn download(
         .into_response())
 }
 
+#[derive(Deserialize)]
+struct BackQuery {
+    /// `correction`: the form is on the 补正 page, so back to it.
+    back: Option<String>,
+}
+
 async fn remove_file(
     State(state): State<AppState>,
     who: CurrentApplicant,
     Path((id, file)): Path<(String, String)>,
+    Query(q): Query<BackQuery>,
 ) -> Result<Response, WebError> {
     let (_, item) = case_of(&state, &who, &id).await?;
     materials::remove(&state.store, item, &who.applicant, &id, &file).await?;
+    if q.back.as_deref() == Some(BACK_TO_CORRECTION) {
+        return Ok(Redirect::to(&format!("/cases/{id}/correction")).into_response());
+    }
     Ok(Redirect::to(&format!("/cases/{id}/edit?step={MATERIALS_STEP}")).into_response())
 }
 
@@ -649,6 +698,15 @@ async fn delete(
 
 /// `attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987).
 pub(crate) fn attachment(name: &str) -> String {
+    disposition("attachment", name)
+}
+
+/// `inline`: shown in the browser (a material previewed on the workbench), saved under `name`.
+pub(crate) fn inline(name: &str) -> String {
+    disposition("inline", name)
+}
+
+fn disposition(how: &str, name: &str) -> String {
     let fallback: String = name
         .chars()
         .map(|c| {
@@ -668,7 +726,7 @@ pub(crate) fn attachment(name: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    format!("{how}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 pub(crate) fn xlsx_download(name: &str, bytes: Vec<u8>) -> Response {
@@ -741,7 +799,7 @@ async fn ledger_import(
     multipart: Multipart,
 ) -> Result<Response, WebError> {
     let (case, item) = case_of(&state, &who, &id).await?;
-    let (_, _, _, bytes) = read_upload(multipart).await?;
+    let bytes = read_upload(multipart).await?.bytes;
     match cases::ledgers::import(&state.store, item, &who.applicant, &id, &ledger, &bytes).await {
         Ok(_) => Ok(Redirect::to(&format!(
             "/cases/{id}/edit?step={}&saved=1",
@@ -839,14 +897,32 @@ pub async fn home_messages(
         .map(|m| {
             let item = state.items.get(&m.item_id);
             let name = item.map_or(m.item_id.as_str(), |i| i.name.as_str());
+            let case = match &m.number {
+                Some(number) => format!("您的「{name}」申请（申请号 {number}）"),
+                None => format!("您的「{name}」申请"),
+            };
             let text = match (m.kind.as_str(), &m.number) {
-                ("submitted", Some(number)) => {
-                    format!("您的「{name}」申请已提交，申请号 {number}。")
-                }
-                _ => format!(
+                ("created", _) => format!(
                     "您新建了「{name}」申请。暂存的申请保留{}天，请及时提交。",
                     item.map_or(15, |i| i.draft_days)
                 ),
+                ("submitted", Some(number)) => {
+                    format!("您的「{name}」申请已提交，申请号 {number}。")
+                }
+                ("submitted", None) => format!("{case}已提交。"),
+                ("accepted", _) => format!("{case}已受理。"),
+                ("not_accepted", _) => format!("{case}不予受理，请查看不予受理理由。"),
+                ("correction_requested", _) => {
+                    format!("{case}需要补正，请查看补正意见并在补正期限内提交补正。")
+                }
+                ("resubmitted", _) => format!("{case}已提交补正。"),
+                ("reviewed", _) => format!("{case}审查通过。"),
+                ("decided", _) => format!("{case}已作出审批决定。"),
+                ("sub_case_decided", _) => format!("{case}并联审查办结。"),
+                ("licence_issued", _) => format!("{case}电子证照已发放。"),
+                ("licence_revoked", _) => format!("{case}电子证照已撤销。"),
+                ("licence_expired", _) => format!("{case}电子证照已到期失效。"),
+                _ => format!("{case}有新的办理进展。"),
             };
             MessageView {
                 at: m.at.beijing()[..16].to_string(),
@@ -875,6 +951,8 @@ struct Row {
     item_id: String,
     state: &'static str,
     draft: bool,
+    /// 补正中: the row offers 材料补正.
+    correcting: bool,
     updated: String,
     days_left: Option<i64>,
 }
@@ -886,6 +964,8 @@ struct ListPage<'a> {
     items: Vec<(&'a str, &'a str)>,
     item: String,
     state: String,
+    /// The state filter's choices: (code, label).
+    states: Vec<(&'static str, &'static str)>,
     year: String,
     years: Vec<i32>,
     page: i64,
@@ -930,6 +1010,7 @@ async fn list(
             item_id: c.item_id.clone(),
             state: c.state().label(),
             draft: c.state() == CaseState::Draft,
+            correcting: c.state() == CaseState::Correcting,
             updated: c.projection.updated_at.beijing()[..16].to_string(),
             days_left: c.days_left(now),
         })
@@ -944,6 +1025,10 @@ async fn list(
             .collect(),
         item: q.item.unwrap_or_default(),
         state: q.state.unwrap_or_default(),
+        states: CaseState::ALL
+            .iter()
+            .map(|s| (s.code(), s.label()))
+            .collect(),
         year: q.year.map(|y| y.to_string()).unwrap_or_default(),
         years: (this_year - 4..=this_year).rev().collect(),
         page,
@@ -1044,7 +1129,8 @@ async fn report_list(
     for c in &found.cases {
         let state_now = match c.state() {
             CaseState::Draft => ReportState::Draft,
-            CaseState::Submitted => {
+            // Yearly reports have no workflow: once submitted they stay submitted.
+            _ => {
                 let (_, status) =
                     tongban_cases::signing::open(&state.store, item, &caller, &c.id).await?;
                 if status.complete() {
@@ -1098,12 +1184,72 @@ struct Detail<'a> {
     number: String,
     timeline: Vec<TimelineEntry>,
     submitted: bool,
+    resubmitted: bool,
+    /// The 补正 the bureau asked for, while the case waits for it.
+    correction: Option<CorrectionNotes>,
+    /// 并联审查: the sub-cases' progress.
+    children: Vec<ChildView>,
+    documents: Vec<DocumentView>,
     csrf: &'a str,
+}
+
+/// The officer's 补正意见 as the applicant reads them.
+struct CorrectionNotes {
+    /// (label, note) per marked field or material.
+    points: Vec<(String, String)>,
+    note: String,
+    due: String,
+}
+
+impl CorrectionNotes {
+    fn of(c: &OpenCorrection) -> Self {
+        CorrectionNotes {
+            points: c
+                .points
+                .iter()
+                .map(|p| (p.label.clone(), p.note.clone()))
+                .collect(),
+            note: c.note.clone(),
+            due: c.due.clone(),
+        }
+    }
+}
+
+struct ChildView {
+    title: String,
+    number: String,
+    state: &'static str,
+}
+
+/// A document the bureau issued on the case, with its live status.
+struct DocumentView {
+    id: String,
+    kind: &'static str,
+    number: String,
+    date: String,
+    status: &'static str,
+    valid: bool,
+}
+
+/// The kinds the bureau issues on a case (the applicant's own signed forms are on the signing
+/// page), which the case page lists and its download route serves.
+fn issued_by_bureau(kind: &str) -> Option<DocumentKind> {
+    DocumentKind::parse(kind).filter(|k| {
+        matches!(
+            k,
+            DocumentKind::AcceptanceNotice
+                | DocumentKind::CorrectionNotice
+                | DocumentKind::Decision
+                | DocumentKind::Licence
+                | DocumentKind::Certificate
+        )
+    })
 }
 
 #[derive(Deserialize)]
 struct DetailQuery {
     submitted: Option<String>,
+    resubmitted: Option<String>,
 }
 
 async fn detail(
@@ -1115,6 +1261,36 @@ async fn detail(
 ) -> Result<Response, WebError> {
     let (case, item) = case_of(&state, &who, &id).await?;
     let events: Vec<Event> = cases::timeline(&state.store, &who.applicant, &id).await?;
+    let children = cases::workflow::children_of(&state.store, &who.applicant, &id)
+        .await?
+        .into_iter()
+        .map(|c| ChildView {
+            title: c
+                .projection
+                .title
+                .clone()
+                .unwrap_or_else(|| "并联审查".into()),
+            number: c.projection.number.clone().unwrap_or_else(|| "—".into()),
+            state: c.state().label(),
+        })
+        .collect();
+    let today = beijing_date(Timestamp::now());
+    let documents = tongban_store::documents::of_case(&state.store, &id)
+        .await?
+        .into_iter()
+        .filter_map(|d| {
+            let kind = issued_by_bureau(&d.kind)?;
+            let status = issuing::status_of(Some(&d), today);
+            Some(DocumentView {
+                kind: kind.label(),
+                number: d.number.clone(),
+                date: Timestamp(d.issued_at).beijing()[..10].to_string(),
+                status: status.label(),
+                valid: status == LiveStatus::Valid,
+                id: d.id,
+            })
+        })
+        .collect();
     let page = Detail {
         item,
         state: case.state().label(),
@@ -1127,9 +1303,230 @@ async fn detail(
                 label: e.body.label(),
             })
             .collect(),
+        correction: case
+            .projection
+            .correction
+            .as_ref()
+            .filter(|_| case.state() == CaseState::Correcting)
+            .map(CorrectionNotes::of),
+        children,
+        documents,
         case: &case,
         submitted: q.submitted.is_some(),
+        resubmitted: q.resubmitted.is_some(),
         csrf: &csrf,
     };
     Ok(render(page)?.into_response())
+}
+
+/// 下载 a document the bureau issued on the applicant's case (the 补正告知书, the reply, the
+/// licence): the case is authorised first, then the document must be one of its own.
+async fn document(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path((id, doc)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    case_of(&state, &who, &id).await?;
+    let row = tongban_store::documents::by_id(&state.store, &doc)
+        .await?
+        .filter(|d| d.case_id.as_deref() == Some(id.as_str()))
+        .ok_or(WebError::NotFound)?;
+    let kind = issued_by_bureau(&row.kind).ok_or(WebError::NotFound)?;
+    let digest = row
+        .file_digest
+        .parse::<tongban_crypto::Sm3Digest>()
+        .map_err(|e| WebError::Internal(format!("document digest: {e}")))?;
+    let pdf = state.files.get(&digest).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("{}{}.pdf", kind.label(), row.number)),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+// ── 材料补正 ──────────────────────────────────────────────────────────────
+
+#[derive(Template)]
+#[template(path = "case_correction.html")]
+struct CorrectionPage<'a> {
+    item: &'a Item,
+    case_id: &'a str,
+    number: String,
+    notes: CorrectionNotes,
+    steps: Vec<ReadStep>,
+    materials: Vec<CorrectionMaterial>,
+    errors: Vec<String>,
+    csrf: &'a str,
+}
+
+/// A step of the application as submitted, read-only but for the marked fields.
+struct ReadStep {
+    title: String,
+    sections: Vec<ReadSection>,
+}
+
+struct ReadSection {
+    title: String,
+    /// The shown fields; a marked one carries the officer's note (`FieldView::note`).
+    fields: Vec<FieldView>,
+}
+
+/// A material marked for 补正, with its files and whether one was uploaded since the request.
+struct CorrectionMaterial {
+    id: String,
+    name: String,
+    note: String,
+    types: String,
+    help: Option<String>,
+    files: Vec<FileView>,
+    renewed: bool,
+    error: Option<String>,
+}
+
+/// The open 补正 of a case, or 409 with the reason.
+fn open_correction(case: &cases::Case) -> Result<&OpenCorrection, WebError> {
+    case.projection
+        .correction
+        .as_ref()
+        .filter(|_| case.state() == CaseState::Correcting)
+        .ok_or_else(|| CaseError::NotCorrecting.into())
+}
+
+/// The 补正 page: every shown step and section of `data`, the marked fields as inputs with the
+/// officer's note, the rest as text; then the marked materials with their files and upload.
+fn correction_page(
+    item: &Item,
+    case: &cases::Case,
+    data: &tongban_engine::FormData,
+    attached: &[MaterialRow],
+    problems: &[Problem],
+    csrf: &str,
+) -> Result<Response, WebError> {
+    let correction = open_correction(case)?;
+    let no_ledgers = BTreeMap::new();
+    let steps = item
+        .active_steps(data)
+        .map(|step| {
+            let view = case_form::view(item, data, step, problems, &no_ledgers);
+            let sections = view
+                .sections
+                .into_iter()
+                .filter(|s| s.shown)
+                .map(|s| ReadSection {
+                    title: s.title,
+                    fields: s
+                        .fields
+                        .into_iter()
+                        .filter(|f| f.shown)
+                        .map(|mut f| {
+                            if correction.fields().any(|m| m == f.id) {
+                                let target = format!("field:{}", f.id);
+                                f.note = Some(correction.note_for(&target).unwrap_or("").into());
+                            }
+                            f
+                        })
+                        .collect(),
+                })
+                .filter(|s| !s.fields.is_empty())
+                .collect();
+            ReadStep {
+                title: step.title.clone(),
+                sections,
+            }
+        })
+        .filter(|s| !s.sections.is_empty())
+        .collect();
+    let materials = correction
+        .materials()
+        .filter_map(|id| item.materials.iter().find(|m| m.id == id))
+        .map(|m| {
+            let files: Vec<&MaterialRow> =
+                attached.iter().filter(|a| a.material_id == m.id).collect();
+            CorrectionMaterial {
+                id: m.id.clone(),
+                name: m.name.clone(),
+                note: correction
+                    .note_for(&format!("material:{}", m.id))
+                    .unwrap_or("")
+                    .to_string(),
+                types: m.types.join("、"),
+                help: m.help.clone(),
+                renewed: files
+                    .iter()
+                    .any(|f| f.uploaded_at >= correction.requested_at),
+                files: files.into_iter().map(file_view).collect(),
+                error: problems
+                    .iter()
+                    .find(|p| p.field == format!("material:{}", m.id))
+                    .map(|p| p.message.clone()),
+            }
+        })
+        .collect();
+    let page = CorrectionPage {
+        item,
+        case_id: &case.id,
+        number: case.projection.number.clone().unwrap_or_else(|| "—".into()),
+        notes: CorrectionNotes::of(correction),
+        steps,
+        materials,
+        errors: problems.iter().map(|p| p.message.clone()).collect(),
+        csrf,
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(page)?).into_response())
+}
+
+async fn correction(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+    CsrfToken(csrf): CsrfToken,
+) -> Result<Response, WebError> {
+    let (case, item) = case_of(&state, &who, &id).await?;
+    open_correction(&case)?;
+    let attached = materials::list(&state.store, &who.applicant, &id).await?;
+    correction_page(item, &case, &case.projection.data, &attached, &[], &csrf)
+}
+
+/// 提交补正: the marked fields as posted (nothing else is taken), checked with the whole
+/// application by the workflow; problems show on the page again with what was typed.
+async fn resubmit_correction(
+    State(state): State<AppState>,
+    who: CurrentApplicant,
+    Path(id): Path<String>,
+    CsrfToken(csrf): CsrfToken,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let (case, item) = case_of(&state, &who, &id).await?;
+    let marked: Vec<String> = open_correction(&case)?
+        .fields()
+        .map(str::to_string)
+        .collect();
+    let posted = case_form::read(pairs);
+    let values = case_form::posted_fields(item, &posted, marked.iter().map(String::as_str));
+    match cases::workflow::resubmit(&state.desk(), item, &who.applicant, &id, &values).await {
+        Ok(()) => Ok(Redirect::to(&format!("/cases/{id}?resubmitted=1")).into_response()),
+        Err(CaseError::Invalid(problems)) => {
+            let mut data = case.projection.data.clone();
+            for field in &marked {
+                match values.values.get(field) {
+                    Some(v) => data.values.insert(field.clone(), v.clone()),
+                    None => data.values.remove(field),
+                };
+            }
+            let attached = materials::list(&state.store, &who.applicant, &id).await?;
+            correction_page(item, &case, &data, &attached, &problems, &csrf)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

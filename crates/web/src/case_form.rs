@@ -25,6 +25,24 @@ pub struct FieldView {
     /// The `show_if` as JSON for the page's live toggling; the server decides on submit.
     pub show_if: Option<String>,
     pub shown: bool,
+    /// The officer's 补正 note, on the correction page, for a field marked to be corrected.
+    pub note: Option<String>,
+}
+
+impl FieldView {
+    /// The value as read-only text (the correction page's unmarked fields).
+    pub fn display(&self) -> String {
+        let text = match self.widget {
+            "file" => return "见申请材料".into(),
+            "checkbox" => self.chosen.join("、"),
+            _ => self.value.clone(),
+        };
+        match (text.trim().is_empty(), &self.unit) {
+            (true, _) => "—".into(),
+            (false, Some(unit)) => format!("{text} {unit}"),
+            (false, None) => text,
+        }
+    }
 }
 
 pub struct SectionView {
@@ -128,6 +146,7 @@ fn field_view(field: &Field, data: &FormData, shown: bool, error: Option<String>
         error,
         show_if: condition_json(&field.show_if),
         shown,
+        note: None,
     }
 }
 
@@ -280,14 +299,39 @@ pub fn merge(item: &Item, stored: &FormData, posted: &Posted) -> FormData {
     }
     if let Some(step) = item.step(&posted.step) {
         for field in step.sections.iter().flat_map(|s| &s.fields) {
-            if matches!(field.kind, FieldKind::File) {
-                continue;
+            if let Some(value) = posted_value(field, posted) {
+                data.values.insert(field.id.clone(), value);
             }
-            let given = posted.values.get(&field.id).cloned().unwrap_or_default();
-            let value = match field.kind {
-                FieldKind::Multi { .. } => Value::Many(given),
-                _ => Value::One(given.into_iter().next().unwrap_or_default()),
-            };
+        }
+    }
+    data
+}
+
+/// What was posted for `field` (empty when it was not sent); `None` for a file field, which
+/// the form never carries.
+fn posted_value(field: &Field, posted: &Posted) -> Option<Value> {
+    if matches!(field.kind, FieldKind::File) {
+        return None;
+    }
+    let given = posted.values.get(&field.id).cloned().unwrap_or_default();
+    Some(match field.kind {
+        FieldKind::Multi { .. } => Value::Many(given),
+        _ => Value::One(given.into_iter().next().unwrap_or_default()),
+    })
+}
+
+/// The posted values of `fields` only (the 补正 page sends the marked fields and nothing else),
+/// read by the same rule as a step: a field that was not sent is empty.
+pub fn posted_fields<'a>(
+    item: &Item,
+    posted: &Posted,
+    fields: impl IntoIterator<Item = &'a str>,
+) -> FormData {
+    let mut data = FormData::default();
+    for id in fields {
+        if let Some(field) = item.field(id)
+            && let Some(value) = posted_value(field, posted)
+        {
             data.values.insert(field.id.clone(), value);
         }
     }

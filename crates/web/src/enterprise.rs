@@ -26,6 +26,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login/enterprise", get(login_page).post(login))
         .route("/enterprise", get(home))
         .route("/enterprise/logout", post(logout))
+        .route("/enterprise/licences", get(licences))
         .route("/enterprise/activation", post(submit_activation))
         .route(
             "/enterprise/activation/{id}/withdraw",
@@ -251,6 +252,72 @@ async fn home_page(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     Ok((status, render(page)?).into_response())
+}
+
+/// One licence on 企业证照.
+struct LicenceView {
+    id: String,
+    case_id: String,
+    title: String,
+    number: String,
+    holder: String,
+    issued: String,
+    valid_until: String,
+    status: &'static str,
+    valid: bool,
+    /// Why it no longer holds: revoked (with the bureau's reason) or expired.
+    reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "enterprise_licences.html")]
+struct LicencesPage {
+    licences: Vec<LicenceView>,
+}
+
+/// 企业证照: the electronic licences issued on the enterprise's cases, of the services this
+/// certificate may act on (a secondary sees only those it was granted).
+async fn licences(
+    State(state): State<AppState>,
+    CurrentEnterprise(actor): CurrentEnterprise,
+) -> Result<Response, WebError> {
+    use tongban_cases::issuing::{LiveStatus, status_of};
+    // `enterprise` is the applicant kind cases of an enterprise are stored under.
+    let rows = tongban_store::documents::licences_of_applicant(
+        &state.store,
+        "enterprise",
+        actor.enterprise.id.as_str(),
+    )
+    .await?;
+    let today = tongban_engine::workflow::beijing_date(tongban_domain::Timestamp::now());
+    let licences = rows
+        .into_iter()
+        .filter(|r| actor.certificate.may_act_on(&r.item_id))
+        .filter_map(|r| {
+            let d = r.document;
+            let status = status_of(Some(&d), today);
+            let reason = match &status {
+                LiveStatus::Revoked { at, reason } => {
+                    Some(format!("{}撤销：{reason}", &at.beijing()[..10]))
+                }
+                LiveStatus::Expired { on } => Some(format!("有效期已于{on}届满")),
+                _ => None,
+            };
+            Some(LicenceView {
+                case_id: d.case_id.clone()?,
+                title: d.title.clone(),
+                number: d.number.clone(),
+                holder: d.holder.clone(),
+                issued: tongban_domain::Timestamp(d.issued_at).beijing()[..10].to_string(),
+                valid_until: d.valid_until.clone().unwrap_or_else(|| "长期".into()),
+                status: status.label(),
+                valid: status == LiveStatus::Valid,
+                reason,
+                id: d.id,
+            })
+        })
+        .collect();
+    Ok(render(LicencesPage { licences })?.into_response())
 }
 
 async fn home(

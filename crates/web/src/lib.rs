@@ -7,6 +7,7 @@ pub(crate) mod applications;
 mod assets;
 mod batches;
 mod case_form;
+mod cases_desk;
 mod city_login;
 pub mod csrf;
 mod enterprise;
@@ -80,12 +81,26 @@ pub struct AppState {
     pub bureau: Arc<tongban_cases::issuing::Bureau>,
 }
 
+impl AppState {
+    /// What the case workflow needs from the state.
+    pub fn desk(&self) -> tongban_cases::workflow::Desk<'_> {
+        tongban_cases::workflow::Desk {
+            store: &self.store,
+            calendar: &self.calendar,
+            fields: &self.fields,
+            files: &self.files,
+            bureau: &self.bureau,
+        }
+    }
+}
+
 /// The whole application as a router, so tests can drive it in-process.
 pub fn app(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     let routes = Router::new()
         .merge(portal::routes())
         .merge(workbench::routes())
+        .merge(cases_desk::routes())
         .merge(batches::routes())
         .merge(reports::routes())
         .merge(enterprise::routes())

@@ -42,6 +42,8 @@ struct QrPage {
     status: String,
     valid: bool,
     status_detail: String,
+    /// For a notice on a case: where the case stands and its steps so far.
+    progress: Vec<Fact>,
 }
 
 fn date(d: chrono::NaiveDate) -> String {
@@ -63,6 +65,7 @@ async fn check_qr(
                 status: "无效".into(),
                 valid: false,
                 status_detail: String::new(),
+                progress: vec![],
             })?
             .into_response());
         }
@@ -71,8 +74,13 @@ async fn check_qr(
     let row = documents::by_id(&state.store, &claims.id.to_string()).await?;
     let today = issuing::beijing(tongban_domain::Timestamp::now()).date_naive();
     let status = issuing::status_of(row.as_ref(), today);
+    let what = if claims.kind.has_qr() {
+        "本证照"
+    } else {
+        "本文书"
+    };
     let status_detail = match &status {
-        LiveStatus::Valid => "本证照经上海市生态环境局签发，当前有效。".to_string(),
+        LiveStatus::Valid => format!("{what}经上海市生态环境局签发，当前有效。"),
         LiveStatus::Revoked { at, reason } => format!(
             "本证照已于{}撤销：{reason}",
             issuing::beijing(*at).format("%Y年%-m月%-d日 %H:%M")
@@ -100,8 +108,39 @@ async fn check_qr(
         label: "有效期至".into(),
         value: claims.valid_until.map_or("长期".into(), date),
     });
+    // A notice's code answers 扫码查询办理进度: the case as it stands now.
+    let mut progress = vec![];
+    if matches!(
+        claims.kind,
+        tongban_documents::DocumentKind::CorrectionNotice
+            | tongban_documents::DocumentKind::AcceptanceNotice
+    ) && let Some(p) =
+        tongban_cases::workflow::progress_of_document(&state.store, &claims.id.to_string()).await?
+    {
+        let item = state
+            .items
+            .get(&p.item_id)
+            .map_or_else(String::new, |i| i.name.clone());
+        progress.push(Fact {
+            label: "办理事项".into(),
+            value: item,
+        });
+        progress.push(Fact {
+            label: "办件编号".into(),
+            value: p.number,
+        });
+        progress.push(Fact {
+            label: "当前状态".into(),
+            value: p.state.into(),
+        });
+        progress.extend(p.steps.into_iter().map(|(at, label)| Fact {
+            label: at.beijing()[..16].to_string(),
+            value: label.into(),
+        }));
+    }
     let mut response = render(QrPage {
         genuine: true,
+        progress,
         problem: String::new(),
         kind: row
             .as_ref()

@@ -180,10 +180,11 @@ async fn logout(
         .into_response())
 }
 
-/// A work queue in the left menu. Cases arrive with the workflow; until then every queue is empty.
+/// A work queue in the left menu, with how many cases it holds for this officer.
 struct Queue {
+    code: &'static str,
     name: &'static str,
-    count: usize,
+    count: i64,
 }
 
 #[derive(Template)]
@@ -193,24 +194,36 @@ struct Home<'a> {
     csrf: &'a str,
     roles: String,
     queues: Vec<Queue>,
+    waiting: i64,
 }
 
 async fn home(
+    State(state): State<AppState>,
     CurrentOfficer(officer): CurrentOfficer,
     CsrfToken(csrf): CsrfToken,
 ) -> Result<impl IntoResponse, WebError> {
-    let queues = [
-        "待受理",
-        "待审查",
-        "待审批",
-        "补正中",
-        "即将超期",
-        "已超期",
-        "已办结",
-    ]
-    .into_iter()
-    .map(|name| Queue { name, count: 0 })
-    .collect();
+    let items: Vec<_> = state
+        .items
+        .iter()
+        .filter(|i| i.workflow.is_some())
+        .collect();
+    let counts = tongban_cases::workflow::queue_counts(&state.desk(), &items, &officer).await?;
+    let waiting = counts
+        .iter()
+        .filter(|(q, _)| {
+            use tongban_cases::workflow::Queue as Q;
+            matches!(q, Q::Acceptance | Q::Review | Q::Approval)
+        })
+        .map(|(_, n)| n)
+        .sum();
+    let queues = counts
+        .into_iter()
+        .map(|(q, count)| Queue {
+            code: q.code(),
+            name: q.label(),
+            count,
+        })
+        .collect();
     let roles = officer
         .roles
         .iter()
@@ -222,5 +235,6 @@ async fn home(
         csrf: &csrf,
         roles,
         queues,
+        waiting,
     })
 }

@@ -34,6 +34,14 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
     ("GET", "/cases/{id}/edit", Intruder::OtherEnterprise),
     ("POST", "/cases/{id}/edit", Intruder::OtherEnterprise),
     ("POST", "/cases/{id}/delete", Intruder::OtherEnterprise),
+    // 材料补正 and the documents the bureau issued on a case (the 补正告知书 of a case in 补正).
+    ("GET", "/cases/{id}/correction", Intruder::OtherEnterprise),
+    ("POST", "/cases/{id}/correction", Intruder::OtherEnterprise),
+    (
+        "GET",
+        "/cases/{id}/documents/{doc}",
+        Intruder::OtherEnterprise,
+    ),
     ("POST", "/cases/{id}/materials", Intruder::OtherEnterprise),
     (
         "GET",
@@ -216,6 +224,52 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
         "/workbench/reports/{item}/{case}/confirm",
         Intruder::OtherDistrictOfficer,
     ),
+    // 办件审批: A's application is 浦东's; the 闵行 officer may neither see nor act on it.
+    (
+        "GET",
+        "/workbench/cases/{id}",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/cases/{id}/act",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/cases/{id}/split",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/cases/{id}/correction",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/cases/{id}/correction",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/cases/{id}/decision",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "POST",
+        "/workbench/cases/{id}/decision",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/cases/{id}/materials/{file}",
+        Intruder::OtherDistrictOfficer,
+    ),
+    (
+        "GET",
+        "/workbench/cases/{id}/documents/{doc}",
+        Intruder::OtherDistrictOfficer,
+    ),
 ];
 
 /// Routes with a path parameter that is not an object of anyone's: public by design.
@@ -269,6 +323,43 @@ store_test!(
 
         // A's application (a submitted case and a draft), with a phone number only A typed.
         let (a_case, a_submitted, a_draft, a_file) = a_cases(&mut a).await;
+        // A 浦东 application of a licence, in 补正 (so it has a notice and files to reach for).
+        let (_, licence_case) = filed_application(&state, 1, "310115").await;
+        let licence_item = state.items.get(LICENCE_ITEM).unwrap();
+        let pudong = tongban_domain::Officer {
+            id: tongban_domain::OfficerId::from_raw("pudong-intake"),
+            username: "pd.test".into(),
+            display_name: "浦东受理员".into(),
+            jurisdiction: tongban_domain::Jurisdiction::by_code("310115").unwrap(),
+            roles: vec![tongban_domain::OfficerRole::Intake],
+            created_at: tongban_domain::Timestamp::now(),
+        };
+        tongban_cases::workflow::request_correction(
+            &state.desk(),
+            licence_item,
+            &pudong,
+            &licence_case,
+            &tongban_cases::workflow::CorrectionRequest {
+                points: vec![("field:quantity".into(), "请核实".into())],
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        let licence_file = tongban_store::cases::materials(&db.store, &licence_case)
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+        let licence_doc = tongban_store::documents::of_case(&db.store, &licence_case)
+            .await
+            .unwrap()[0]
+            .id
+            .clone();
+        let licence_events = tongban_store::cases::events(&db.store, &licence_case)
+            .await
+            .unwrap()
+            .len();
         // A batch render of the city officer's.
         let started = city
             .post_form("/workbench/batches", "source=sample_reports&count=1")
@@ -284,6 +375,11 @@ store_test!(
             // Only a submitted case has a form to sign.
             let id = if pattern.starts_with("/cases/{id}/signing") {
                 a_submitted.as_str()
+            } else if pattern.starts_with("/cases/{id}/correction")
+                || pattern.starts_with("/cases/{id}/documents/")
+            {
+                // 材料补正 and the bureau's documents: the case in 补正, with its notice.
+                licence_case.as_str()
             } else if pattern.starts_with("/cases/") {
                 a_draft.as_str()
             } else if pattern.starts_with("/workbench/batches/") {
@@ -291,10 +387,19 @@ store_test!(
             } else {
                 a_activation.as_str()
             };
-            let path = pattern
+            let path = if pattern.starts_with("/workbench/cases/") {
+                pattern
+                    .replace("{id}", &licence_case)
+                    .replace("{file}", &licence_file)
+                    .replace("{doc}", &licence_doc)
+            } else {
+                pattern.to_string()
+            };
+            let path = path
                 .replace("{id}", id)
                 .replace("{serial}", &a_serial)
                 .replace("{file}", &a_file)
+                .replace("{doc}", &licence_doc)
                 .replace("{ledger}", "storage_log")
                 .replace("{row}", "1")
                 .replace("{case}", &a_submitted)
@@ -321,7 +426,7 @@ store_test!(
                     browser
                         .post_form(
                             &path,
-                            "decision=approve&holder=x&rights=radiation-annual-report&_step=basic&_action=save&f.unit_name=intruder&certificate=x&pending=x&signature=x&code=123456",
+                            "decision=approve&holder=x&rights=radiation-annual-report&_step=basic&_action=save&f.unit_name=intruder&certificate=x&pending=x&signature=x&code=123456&action=accept&opinion=intruder&reason=intruder&granted=1&title=x&paragraphs=x&mark=field:quantity&note:field:quantity=intruder&title1=a&district1=310112&title2=b&district2=310112",
                         )
                         .await
                 }
@@ -381,6 +486,15 @@ store_test!(
         assert_eq!(
             (indexed.district_code.as_str(), indexed.status.as_str()),
             ("310115", "submitted")
+        );
+
+        // The 闵行 officer changed nothing on the 浦东 licence case.
+        assert_eq!(
+            tongban_store::cases::events(&db.store, &licence_case)
+                .await
+                .unwrap()
+                .len(),
+            licence_events
         );
 
         // Nobody signed A's form, nor prepared a signature on it.

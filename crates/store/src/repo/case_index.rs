@@ -43,7 +43,7 @@ pub struct IndexQuery {
 }
 
 /// `%`, `_` and the escape character itself taken literally in a LIKE pattern.
-fn like_pattern(keyword: &str) -> String {
+pub(crate) fn like_pattern(keyword: &str) -> String {
     let mut out = String::from("%");
     for ch in keyword.chars() {
         if matches!(ch, '%' | '_' | '\\') {

@@ -21,10 +21,22 @@ pub struct CaseRow {
     pub expires_at: Option<i64>,
     pub last_seq: i64,
     pub last_digest: String,
+    /// The district whose bureau handles the case.
+    pub district_code: Option<String>,
+    /// The 审查 level while in review.
+    pub level: Option<String>,
+    /// YYYY-MM-DD: the current stage's statutory deadline, while its clock runs.
+    pub deadline: Option<String>,
+    /// JSON of the open 补正 request.
+    pub correction: Option<String>,
+    /// For a sub-case, its parent case and what it examines.
+    pub parent_id: Option<String>,
+    pub title: Option<String>,
 }
 
 const COLUMNS: &str = "id, number, item_id, applicant_kind, applicant_id, state, step, data, \
-    created_at, updated_at, submitted_at, expires_at, last_seq, last_digest";
+    created_at, updated_at, submitted_at, expires_at, last_seq, last_digest, district_code, level, \
+    deadline, correction, parent_id, title";
 
 /// An event row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -41,7 +53,8 @@ pub struct EventRow {
 
 pub async fn insert(tx: &mut Tx, c: &CaseRow) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO cases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO cases ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18, $19, $20)"
     );
     on_tx!(tx, |conn| {
         sqlx::query(&sql)
@@ -59,6 +72,12 @@ pub async fn insert(tx: &mut Tx, c: &CaseRow) -> Result<(), StoreError> {
             .bind(c.expires_at)
             .bind(c.last_seq)
             .bind(&c.last_digest)
+            .bind(&c.district_code)
+            .bind(&c.level)
+            .bind(&c.deadline)
+            .bind(&c.correction)
+            .bind(&c.parent_id)
+            .bind(&c.title)
             .execute(conn)
             .await?
             .rows_affected()
@@ -72,7 +91,8 @@ pub async fn update(tx: &mut Tx, c: &CaseRow, prev_seq: i64) -> Result<bool, Sto
     let n = on_tx!(tx, |conn| {
         sqlx::query(
             "UPDATE cases SET number = $2, state = $3, step = $4, data = $5, updated_at = $6, \
-             submitted_at = $7, expires_at = $8, last_seq = $9, last_digest = $10 \
+             submitted_at = $7, expires_at = $8, last_seq = $9, last_digest = $10, \
+             district_code = $12, level = $13, deadline = $14, correction = $15 \
              WHERE id = $1 AND last_seq = $11",
         )
         .bind(&c.id)
@@ -86,6 +106,10 @@ pub async fn update(tx: &mut Tx, c: &CaseRow, prev_seq: i64) -> Result<bool, Sto
         .bind(c.last_seq)
         .bind(&c.last_digest)
         .bind(prev_seq)
+        .bind(&c.district_code)
+        .bind(&c.level)
+        .bind(&c.deadline)
+        .bind(&c.correction)
         .execute(conn)
         .await?
         .rows_affected()
@@ -154,24 +178,16 @@ pub async fn of_applicant(
 ) -> Result<(Vec<CaseRow>, i64), StoreError> {
     // Unused filters compare a column with itself, so one query text serves every combination.
     let (from, to) = filter.created_between.unwrap_or((i64::MIN, i64::MAX));
-    let mut condition = "applicant_kind = $1 AND applicant_id = $2 \
+    // Sub-cases are the bureau's: the applicant sees them through their parent.
+    let mut condition = "applicant_kind = $1 AND applicant_id = $2 AND parent_id IS NULL \
         AND ($3 = '' OR item_id = $3) AND ($4 = '' OR state = $4) \
         AND created_at >= $5 AND created_at < $6"
         .to_string();
     if let Some(items) = &filter.only_items {
         // Item ids are spec ids (`[a-z0-9-]`, checked at load); anything else matches nothing.
-        let list: Vec<String> = items
-            .iter()
-            .filter(|i| {
-                i.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            })
-            .map(|i| format!("'{i}'"))
-            .collect();
-        if list.is_empty() {
-            condition.push_str(" AND 1 = 0");
-        } else {
-            condition.push_str(&format!(" AND item_id IN ({})", list.join(", ")));
+        match identifiers(items) {
+            Some(list) => condition.push_str(&format!(" AND item_id IN ({list})")),
+            None => condition.push_str(" AND 1 = 0"),
         }
     }
     let item = filter.item_id.clone().unwrap_or_default();
@@ -212,7 +228,8 @@ pub async fn latest_submitted(
 ) -> Result<Option<CaseRow>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM cases WHERE applicant_kind = $1 AND applicant_id = $2 \
-         AND item_id = $3 AND submitted_at IS NOT NULL ORDER BY submitted_at DESC LIMIT 1"
+         AND item_id = $3 AND submitted_at IS NOT NULL AND parent_id IS NULL \
+         ORDER BY submitted_at DESC LIMIT 1"
     );
     Ok(on_reader!(store, |e| sqlx::query_as(&sql)
         .bind(kind)
@@ -377,13 +394,105 @@ pub async fn applicant_events(
     let sql = format!(
         "SELECT e.case_id, c.item_id, c.number, e.kind, e.at FROM case_events e \
          JOIN cases c ON c.id = e.case_id \
-         WHERE c.applicant_kind = $1 AND c.applicant_id = $2 AND e.kind IN ({list}) \
+         WHERE c.applicant_kind = $1 AND c.applicant_id = $2 AND c.parent_id IS NULL \
+         AND e.kind IN ({list}) \
          ORDER BY e.at DESC, e.seq DESC LIMIT $3"
     );
     Ok(on_reader!(store, |e| sqlx::query_as(&sql)
         .bind(kind)
         .bind(id)
         .bind(limit)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Which submitted cases an officer's queue shows. Empty strings and `None` leave a criterion
+/// out; the caller pins `district` to the officer's jurisdiction.
+#[derive(Debug, Clone, Default)]
+pub struct QueueQuery {
+    /// Items with a workflow (spec ids, `[a-z0-9-]`).
+    pub items: Vec<String>,
+    /// Case states (codes from the case service, never user input).
+    pub states: Vec<&'static str>,
+    pub district: Option<String>,
+    pub level: Option<String>,
+    /// Running deadlines on or after / on or before these days (YYYY-MM-DD).
+    pub deadline_from: Option<String>,
+    pub deadline_to: Option<String>,
+    /// Matches the case number or any text of the form.
+    pub keyword: String,
+}
+
+/// `'a', 'b'` for a SQL `IN` list of identifiers (`[a-z0-9_-]`); anything else is left out, and
+/// `None` when nothing is left.
+fn identifiers(list: &[impl AsRef<str>]) -> Option<String> {
+    let ok: Vec<String> = list
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|i| {
+            !i.is_empty()
+                && i.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        })
+        .map(|i| format!("'{i}'"))
+        .collect();
+    (!ok.is_empty()).then(|| ok.join(", "))
+}
+
+/// One page of the queue, most urgent first (earliest deadline, then oldest submission), and the
+/// count of all matches.
+pub async fn queue(
+    store: &Store,
+    q: &QueueQuery,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<CaseRow>, i64), StoreError> {
+    let (Some(items), Some(states)) = (identifiers(&q.items), identifiers(&q.states)) else {
+        return Ok((vec![], 0));
+    };
+    let condition = format!(
+        "item_id IN ({items}) AND state IN ({states}) \
+         AND ($1 = '' OR district_code = $1) AND ($2 = '' OR level = $2) \
+         AND ($3 = '' OR deadline >= $3) AND ($4 = '' OR deadline <= $4) \
+         AND ($5 = '%%' OR number LIKE $5 ESCAPE '\\' OR data LIKE $5 ESCAPE '\\')"
+    );
+    let district = q.district.clone().unwrap_or_default();
+    let level = q.level.clone().unwrap_or_default();
+    let from = q.deadline_from.clone().unwrap_or_default();
+    let to = q.deadline_to.clone().unwrap_or_default();
+    let keyword = super::case_index::like_pattern(q.keyword.trim());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM cases WHERE {condition} \
+         ORDER BY CASE WHEN deadline IS NULL THEN 1 ELSE 0 END, deadline, submitted_at, id \
+         LIMIT $6 OFFSET $7"
+    );
+    let rows: Vec<CaseRow> = on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(&district)
+        .bind(&level)
+        .bind(&from)
+        .bind(&to)
+        .bind(&keyword)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(e)
+        .await?);
+    let count_sql = format!("SELECT COUNT(*) FROM cases WHERE {condition}");
+    let (total,): (i64,) = on_reader!(store, |e| sqlx::query_as(&count_sql)
+        .bind(&district)
+        .bind(&level)
+        .bind(&from)
+        .bind(&to)
+        .bind(&keyword)
+        .fetch_one(e)
+        .await?);
+    Ok((rows, total))
+}
+
+/// The sub-cases of `parent_id`, in the order they were opened.
+pub async fn children(store: &Store, parent_id: &str) -> Result<Vec<CaseRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM cases WHERE parent_id = $1 ORDER BY number, id");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(parent_id)
         .fetch_all(e)
         .await?))
 }

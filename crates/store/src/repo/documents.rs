@@ -84,6 +84,36 @@ pub async fn of_case(store: &Store, case_id: &str) -> Result<Vec<IssuedRow>, Sto
     }))
 }
 
+/// An issued document with the service of the case it was issued on.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CaseDocument {
+    #[sqlx(flatten)]
+    pub document: IssuedRow,
+    pub item_id: String,
+}
+
+/// 企业证照: the licences issued on the applicant's cases, newest first, revoked ones included
+/// (the applicant sees why a licence no longer holds).
+pub async fn licences_of_applicant(
+    store: &Store,
+    applicant_kind: &str,
+    applicant_id: &str,
+) -> Result<Vec<CaseDocument>, StoreError> {
+    Ok(on_reader!(store, |e| {
+        sqlx::query_as(
+            "SELECT d.id, d.kind, d.case_id, d.number, d.title, d.holder, d.file_digest, d.slots, \
+             d.issued_at, d.valid_until, d.revoked_at, d.revoked_reason, c.item_id \
+             FROM issued_documents d JOIN cases c ON c.id = d.case_id \
+             WHERE d.kind = 'licence' AND c.applicant_kind = $1 AND c.applicant_id = $2 \
+             ORDER BY d.issued_at DESC, d.id",
+        )
+        .bind(applicant_kind)
+        .bind(applicant_id)
+        .fetch_all(e)
+        .await?
+    }))
+}
+
 /// The newest documents first, a page at a time.
 pub async fn recent(store: &Store, limit: i64, offset: i64) -> Result<Vec<IssuedRow>, StoreError> {
     Ok(on_reader!(store, |e| {
@@ -134,6 +164,40 @@ pub async fn revoke(
         .bind(id)
         .bind(now.millis())
         .bind(reason)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(n == 1)
+}
+
+/// Licences of cases whose last valid day is before `today` (YYYY-MM-DD), neither revoked nor
+/// yet recorded as expired, oldest first.
+pub async fn expiring(
+    store: &Store,
+    today: &str,
+    limit: i64,
+) -> Result<Vec<IssuedRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ISSUED} FROM issued_documents WHERE kind = 'licence' AND case_id IS NOT NULL \
+         AND valid_until IS NOT NULL AND valid_until < $1 AND revoked_at IS NULL \
+         AND expired_at IS NULL ORDER BY valid_until, id LIMIT $2"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(today)
+        .bind(limit)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Records that licence `id` expired; false if that was already recorded.
+pub async fn mark_expired(tx: &mut Tx, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+    let n = on_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE issued_documents SET expired_at = $2 WHERE id = $1 AND expired_at IS NULL",
+        )
+        .bind(id)
+        .bind(now.millis())
         .execute(c)
         .await?
         .rows_affected()

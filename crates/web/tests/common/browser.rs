@@ -148,3 +148,89 @@ pub async fn screenshot_to(c: &Client, dir: &std::path::Path, name: &str) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
 }
+
+/// Clicks `css` and waits until the page it leads to has replaced this one.
+pub async fn go(c: &Client, css: &str) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    click(c, css).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while old.tag_name().await.is_ok() {
+        assert!(Instant::now() < deadline, "{css} led nowhere");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.wait().for_element(Locator::Css("footer")).await.unwrap();
+}
+
+/// Types `value` into the text box of field `id`, replacing what was prefilled.
+pub async fn fill(c: &Client, id: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(&format!("[name='f.{id}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no field {id}: {e}"));
+    el.clear().await.unwrap();
+    el.send_keys(value)
+        .await
+        .unwrap_or_else(|e| panic!("cannot type into {id}: {e}"));
+}
+
+/// Ticks option `value` of radio or checkbox field `id` (a ticked checkbox stays ticked).
+pub async fn choose(c: &Client, id: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(&format!(
+            "input[name='f.{id}'][value='{value}']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no option {value} of {id}: {e}"));
+    if !el.is_selected().await.unwrap() {
+        el.click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot tick {value} of {id}: {e}"));
+    }
+}
+
+/// Sets a date field as its picker would (typing into a date input depends on the locale).
+pub async fn date(c: &Client, id: &str, value: &str) {
+    c.execute(
+        "const el = document.querySelector(arguments[0]); el.value = arguments[1]; \
+         el.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![format!("input[name='f.{id}']").into(), value.into()],
+    )
+    .await
+    .unwrap();
+}
+
+pub async fn value_of(c: &Client, id: &str) -> String {
+    c.find(Locator::Css(&format!("[name='f.{id}']")))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+pub async fn scroll_to(c: &Client, css: &str) {
+    c.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({ block: 'start' }); \
+         window.scrollBy(0, -12);",
+        vec![css.into()],
+    )
+    .await
+    .unwrap();
+}
+
+/// 暂存, and the page says so.
+pub async fn save(c: &Client) {
+    go(c, "button[value=save]").await;
+    wait_text(c, ".ok", "已暂存").await;
+}
+
+/// 下一步 (or 上一步) to the page titled `title`.
+pub async fn step_to(c: &Client, button: &str, title: &str) {
+    go(c, &format!("button[value={button}]")).await;
+    if c.find(Locator::Css(".alert")).await.is_ok() {
+        let alert = c.find(Locator::Css(".alert")).await.unwrap();
+        panic!("{button} refused: {}", alert.text().await.unwrap());
+    }
+    wait_text(c, ".steps .current", title).await;
+}

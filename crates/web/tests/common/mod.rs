@@ -177,15 +177,27 @@ pub async fn officer_browser(
     jurisdiction: &str,
     name: &str,
 ) -> Browser {
-    add_officer_in(
+    officer_browser_with(
         db,
+        app,
         username,
-        "Officer#2026",
         jurisdiction,
         name,
         &[OfficerRole::Intake],
     )
-    .await;
+    .await
+}
+
+/// A browser logged in as a new officer of `jurisdiction` with `roles`.
+pub async fn officer_browser_with(
+    db: &TestStore,
+    app: &Router,
+    username: &str,
+    jurisdiction: &str,
+    name: &str,
+    roles: &[OfficerRole],
+) -> Browser {
+    add_officer_in(db, username, "Officer#2026", jurisdiction, name, roles).await;
     let mut b = Browser::new(app);
     assert_eq!(
         b.login(username, "Officer%232026").await.status,
@@ -490,26 +502,16 @@ pub async fn filed_report(
     district: &str,
 ) -> (String, String, String, String) {
     let item = state.items.get(REPORT_ITEM).unwrap();
-    let code = tongban_domain::CreditCode::complete(&format!("91{district}MA{n:07}")).unwrap();
-    let name = format!("上海核技术应用{n:03}有限公司");
-    let e = tongban_domain::Enterprise {
-        id: tongban_domain::EnterpriseId::from_raw(format!("ent-{n}")),
-        name: name.clone(),
-        credit_code: code.clone(),
-        legal_representative: "王珺".into(),
-        registered_address: "上海市测试路1号".into(),
-        district: Jurisdiction::by_code(district).unwrap(),
-        created_at: Timestamp::now(),
-    };
-    let mut tx = state.store.begin().await.unwrap();
-    tongban_store::enterprises::insert(&mut tx, &e)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let me = tongban_cases::Applicant::Enterprise {
-        id: e.id.clone(),
-        actor: format!("enterprise:{}/cert:01", code.as_str()),
-    };
+    let e = registered(
+        state,
+        &format!("ent-{n}"),
+        &format!("91{district}MA{n:07}"),
+        &format!("上海核技术应用{n:03}有限公司"),
+        district,
+    )
+    .await;
+    let (name, code) = (e.name.clone(), e.credit_code.clone());
+    let me = applicant_of(&e);
     let id = tongban_cases::start(&state.store, item, &me, &Default::default())
         .await
         .unwrap();
@@ -552,4 +554,96 @@ pub fn inspection_table(rows: &[(&str, &str, &str)]) -> Vec<u8> {
         }
     }
     book.save_to_buffer().unwrap()
+}
+
+/// Enterprise `id` of `district` registered directly (its credit code completed from `code17`).
+pub async fn registered(
+    state: &AppState,
+    id: &str,
+    code17: &str,
+    name: &str,
+    district: &str,
+) -> tongban_domain::Enterprise {
+    let e = tongban_domain::Enterprise {
+        id: tongban_domain::EnterpriseId::from_raw(id),
+        name: name.to_string(),
+        credit_code: tongban_domain::CreditCode::complete(code17).unwrap(),
+        legal_representative: "王珺".into(),
+        registered_address: "上海市测试路1号".into(),
+        district: Jurisdiction::by_code(district).unwrap(),
+        created_at: Timestamp::now(),
+    };
+    let mut tx = state.store.begin().await.unwrap();
+    tongban_store::enterprises::insert(&mut tx, &e)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    e
+}
+
+/// The enterprise as the applicant of its cases, as its first certificate acts.
+pub fn applicant_of(e: &tongban_domain::Enterprise) -> tongban_cases::Applicant {
+    tongban_cases::Applicant::Enterprise {
+        id: e.id.clone(),
+        actor: format!("enterprise:{}/cert:01", e.credit_code.as_str()),
+    }
+}
+
+/// The licence the officers' workflow tests handle.
+pub const LICENCE_ITEM: &str = "solid-waste-cross-storage";
+
+/// A submitted application of 一般固体废物跨省级行政区域贮存、处置审批 by a new unit `n` of
+/// `district`, with its three materials; returns (applicant, case id).
+pub async fn filed_application(
+    state: &AppState,
+    n: usize,
+    district: &str,
+) -> (tongban_cases::Applicant, String) {
+    let e = registered(
+        state,
+        &format!("ent-sw-{n}"),
+        &format!("91{district}MB{n:07}"),
+        &format!("上海示范热电{n:03}有限公司"),
+        district,
+    )
+    .await;
+    file_application(state, &e).await
+}
+
+/// Enterprise `e` files the example application with its three materials, as its certificate
+/// would; returns (applicant, case id).
+pub async fn file_application(
+    state: &AppState,
+    e: &tongban_domain::Enterprise,
+) -> (tongban_cases::Applicant, String) {
+    let item = state.items.get(LICENCE_ITEM).unwrap();
+    let me = applicant_of(e);
+    let id = tongban_cases::start(&state.store, item, &me, &Default::default())
+        .await
+        .unwrap();
+    for m in [
+        "application_form",
+        "transport_contract",
+        "receiver_contract",
+    ] {
+        tongban_cases::materials::attach(
+            &state.store,
+            &state.files,
+            item,
+            &me,
+            &id,
+            tongban_cases::materials::Target::Material(m),
+            &format!("{m}.pdf"),
+            bytes::Bytes::from(format!("%PDF-1.7\n% {m}\n").into_bytes()),
+        )
+        .await
+        .unwrap();
+    }
+    let mut data = tongban_items::solid_waste::example_application();
+    data.set("unit_name", &e.name);
+    data.set("credit_code", e.credit_code.as_str());
+    tongban_cases::workflow::submit(&state.desk(), item, &me, &id, &data)
+        .await
+        .unwrap();
+    (me, id)
 }
