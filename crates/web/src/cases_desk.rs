@@ -144,8 +144,6 @@ struct QueueQuery {
     q: String,
     #[serde(default)]
     page: Option<i64>,
-    #[serde(default)]
-    done: Option<String>,
 }
 
 fn row_of(state: &AppState, c: &tongban_cases::Case, today: chrono::NaiveDate) -> Row {
@@ -206,18 +204,28 @@ async fn queue(
     CsrfToken(csrf): CsrfToken,
     Query(q): Query<QueueQuery>,
 ) -> Result<Response, WebError> {
-    let items = handled(&state);
+    queue_page(&state, &officer, &csrf, q, None).await
+}
+
+async fn queue_page(
+    state: &AppState,
+    officer: &Officer,
+    csrf: &str,
+    q: QueueQuery,
+    flash: Option<String>,
+) -> Result<Response, WebError> {
+    let items = handled(state);
     let which = Queue::parse(&q.queue).unwrap_or(Queue::Acceptance);
     let keyword: String = q.q.trim().chars().take(50).collect();
     let page = q.page.unwrap_or(1).max(1);
     let desk = state.desk();
-    let counts = workflow::queue_counts(&desk, &items, &officer).await?;
-    let found = workflow::queue(&desk, &items, &officer, which, &keyword, page).await?;
+    let counts = workflow::queue_counts(&desk, &items, officer).await?;
+    let found = workflow::queue(&desk, &items, officer, which, &keyword, page).await?;
     let today = beijing_date(Timestamp::now());
     let rows = found
         .cases
         .iter()
-        .map(|c| row_of(&state, c, today))
+        .map(|c| row_of(state, c, today))
         .collect();
     let batch = match which {
         Queue::Acceptance => Some(("accept", "批量受理")),
@@ -225,8 +233,8 @@ async fn queue(
         _ => None,
     };
     let html = render(QueuePage {
-        officer: &officer,
-        csrf: &csrf,
+        officer,
+        csrf,
         tabs: counts
             .into_iter()
             .map(|(t, count)| Tab {
@@ -244,7 +252,7 @@ async fn queue(
         page,
         pages: ((found.total + workflow::QUEUE_PAGE - 1) / workflow::QUEUE_PAGE).max(1),
         batch,
-        flash: q.done,
+        flash,
     })?;
     Ok(html.into_response())
 }
@@ -253,6 +261,7 @@ async fn queue(
 async fn batch(
     State(state): State<AppState>,
     CurrentOfficer(officer): CurrentOfficer,
+    CsrfToken(csrf): CsrfToken,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let action = form
@@ -273,7 +282,7 @@ async fn batch(
     let (mut done, mut refused) = (0, vec![]);
     for id in &ids {
         let Ok(item) = item_of(&state, id).await else {
-            refused.push(format!("{id}：办件不存在"));
+            refused.push(format!("{id}：{}", WorkError::NotFound));
             continue;
         };
         let outcome = match action {
@@ -285,6 +294,8 @@ async fn batch(
         };
         match outcome {
             Ok(()) => done += 1,
+            // Nothing about a case outside the officer's jurisdiction, not even its number.
+            Err(e @ WorkError::NotFound) => refused.push(format!("{id}：{e}")),
             Err(e) => {
                 let number = tongban_store::cases::by_id(&state.store, id)
                     .await?
@@ -307,22 +318,32 @@ async fn batch(
             refused.join("；")
         ));
     }
-    let target = format!(
-        "/workbench/cases?queue={queue}&done={}",
-        form_urlencoded(&message)
-    );
-    Ok(Redirect::to(&target).into_response())
+    // The outcome is shown on the queue itself (not carried in a URL anyone could craft).
+    let q = QueueQuery {
+        queue: queue.into(),
+        ..QueueQuery::default()
+    };
+    queue_page(&state, &officer, &csrf, q, Some(message)).await
 }
 
-fn form_urlencoded(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// What was just done to a case, as `?done=` carries it: fixed codes, so a crafted link cannot
+/// put words on the bureau's page.
+const DONE: &[(&str, &str)] = &[
+    ("accepted", "已受理"),
+    ("not-accepted", "已不予受理"),
+    ("passed", "审查意见已提交"),
+    ("split", "已拆分为并联审查子件"),
+    ("corrected", "已发出补正告知书"),
+    ("sealed", "复函已签发"),
+    ("licensed", "电子证照已发放"),
+    ("revoked", "电子证照已撤销"),
+    ("archived", "已归档"),
+];
+
+fn done_label(code: &str) -> Option<String> {
+    DONE.iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| l.to_string())
 }
 
 // ── One case ───────────────────────────────────────────────────────────────
@@ -596,7 +617,8 @@ async fn detail(
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, WebError> {
-    detail_page(&state, &officer, &csrf, &id, q.done, None).await
+    let flash = q.done.as_deref().and_then(done_label);
+    detail_page(&state, &officer, &csrf, &id, flash, None).await
 }
 
 /// Runs an action and shows the case again: with what was done, or with why it was refused.
@@ -609,11 +631,7 @@ async fn acted(
     outcome: Result<(), WorkError>,
 ) -> Result<Response, WebError> {
     match outcome {
-        Ok(()) => Ok(Redirect::to(&format!(
-            "/workbench/cases/{id}?done={}",
-            form_urlencoded(done)
-        ))
-        .into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/workbench/cases/{id}?done={done}")).into_response()),
         Err(e @ (WorkError::Workflow(_) | WorkError::Invalid(_) | WorkError::Case(_))) => {
             let message = e.to_string();
             let status = WebError::from(e).status();
@@ -646,29 +664,29 @@ async fn act(
     let desk = state.desk();
     let (done, outcome) = match f.action.as_str() {
         "accept" => (
-            "已受理",
+            "accepted",
             workflow::accept(&desk, item, &officer, &id, &f.opinion).await,
         ),
         "not-accept" => (
-            "已不予受理",
+            "not-accepted",
             workflow::not_accept(&desk, item, &officer, &id, &f.reason).await,
         ),
         "pass" => (
-            "审查意见已提交",
+            "passed",
             workflow::pass(&desk, item, &officer, &id, &f.opinion).await,
         ),
         "licence" => (
-            "电子证照已发放",
+            "licensed",
             workflow::issue_licence(&desk, item, &officer, &id)
                 .await
                 .map(|_| ()),
         ),
         "revoke" => (
-            "电子证照已撤销",
+            "revoked",
             workflow::revoke_licence(&desk, item, &officer, &id, &f.reason).await,
         ),
         "archive" => (
-            "已归档",
+            "archived",
             workflow::archive(&desk, item, &officer, &id).await,
         ),
         _ => return Err(WebError::Invalid("办理操作无效".into())),
@@ -828,11 +846,7 @@ async fn correction(
             .unwrap_or_default(),
     };
     match workflow::request_correction(&state.desk(), item, &officer, &id, &request).await {
-        Ok(_) => Ok(Redirect::to(&format!(
-            "/workbench/cases/{id}?done={}",
-            form_urlencoded("已发出补正告知书")
-        ))
-        .into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/workbench/cases/{id}?done=corrected")).into_response()),
         Err(WorkError::Invalid(m)) => correction_view(&state, &officer, &csrf, &id, Some(m)).await,
         Err(e) => Err(e.into()),
     }
@@ -948,11 +962,7 @@ async fn decision(
     )
     .await;
     match outcome {
-        Ok(letter) => Ok(Redirect::to(&format!(
-            "/workbench/cases/{id}?done={}",
-            form_urlencoded(&format!("复函已签发（{}）", letter.number))
-        ))
-        .into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/workbench/cases/{id}?done=sealed")).into_response()),
         Err(WorkError::Invalid(m)) => {
             let number = tongban_store::cases::by_id(&state.store, &id)
                 .await?

@@ -213,9 +213,28 @@ store_test!(
                 &format!("action=accept&ids={mine_1}&ids={mine_2}&ids={theirs}"),
             )
             .await;
-        assert_eq!(done.status, StatusCode::SEE_OTHER);
-        let back = intake.get(&location(&done)).await;
+        assert_eq!(done.status, StatusCode::OK);
+        let back = done;
         assert!(back.body.contains("已受理2件，1件未办理"), "{}", back.body);
+        let their_number = tongban_store::cases::by_id(&db.store, &theirs)
+            .await
+            .unwrap()
+            .unwrap()
+            .number
+            .unwrap();
+        assert!(
+            back.body.contains("办件不存在或不在您的管辖范围内")
+                && !back.body.contains(&their_number),
+            "another district's case is not named: {}",
+            back.body
+        );
+        let crafted = intake
+            .get(&format!("/workbench/cases/{mine_1}?done=请致电12345"))
+            .await;
+        assert!(
+            !crafted.body.contains("请致电"),
+            "no words from a crafted link"
+        );
         let reviewing = intake.get("/workbench/cases?queue=review").await;
         assert!(reviewing.body.contains("共 2 件"), "{}", reviewing.body);
         let mut minhang = officer_browser(&db, &app, "mh.intake", "310112", "闵行受理员").await;
