@@ -26,15 +26,6 @@ use browser::*;
 const CODE: &str = "91310115MA1FL8XQ34";
 const ITEM: &str = "radiation-annual-report";
 
-/// Where the screenshots go: the repository's documentation only when asked for.
-fn screenshot_dir(temp: &Path) -> PathBuf {
-    if std::env::var("TONGBAN_DOC_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/img/radiation-annual-report")
-    } else {
-        temp.join("screenshots")
-    }
-}
-
 /// The rows typed into each ledger's template: (column title as the template writes it, the
 /// value of each row).
 fn ledger_rows(ledger: &str) -> Vec<(&'static str, Vec<&'static str>)> {
@@ -211,7 +202,7 @@ store_test!(
         };
         let started = Instant::now();
         let dir = tempfile::tempdir().unwrap();
-        let shots = screenshot_dir(dir.path());
+        let shots = screenshot_dir(dir.path(), "radiation-annual-report");
         let state = state(&db, dir.path());
         let app = tongban_web::app(state.clone());
         let base = serve(&app).await;

@@ -5,7 +5,6 @@
 //!
 //! Screenshots go to the test's temporary directory; with `TONGBAN_DOC_SCREENSHOTS=1` they are
 //! written to `docs/img/radiation-annual-report/` for the user page.
-use std::path::{Path, PathBuf};
 
 use fantoccini::{Client, Locator};
 use tongban_store::store_test;
@@ -16,14 +15,6 @@ use common::*;
 #[path = "common/browser.rs"]
 mod browser;
 use browser::*;
-
-fn screenshot_dir(temp: &Path) -> PathBuf {
-    if std::env::var("TONGBAN_DOC_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/img/radiation-annual-report")
-    } else {
-        temp.join("screenshots")
-    }
-}
 
 async fn type_into(c: &Client, css: &str, text: &str) {
     let el = c.find(Locator::Css(css)).await.unwrap();
@@ -38,7 +29,7 @@ store_test!(
             return;
         };
         let dir = tempfile::tempdir().unwrap();
-        let shots = screenshot_dir(dir.path());
+        let shots = screenshot_dir(dir.path(), "radiation-annual-report");
         let state = state(&db, dir.path());
         let app = tongban_web::app(state.clone());
         let base = serve(&app).await;

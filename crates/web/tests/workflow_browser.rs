@@ -5,6 +5,10 @@
 //! accepts, two reviews pass it on, the city approver drafts and seals the reply and issues the
 //! licence; the enterprise finds it under 企业证照 and downloads it; the approver revokes it and
 //! the page behind the licence's QR code (scanned from the PDF) says 已失效.
+//!
+//! Screenshots of the steps go to the test's temporary directory; with
+//! `TONGBAN_DOC_SCREENSHOTS=1` to `docs/img/solid-waste-cross-storage/`, which the user page
+//! (`docs/solid-waste-cross-storage.md`) shows.
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
@@ -115,6 +119,11 @@ store_test!(
         let as_firm = session(&firm);
         take_session(&c, &base, &as_firm).await;
         viewport(&c, 1280, 900).await;
+        let shots = screenshot_dir(dir.path(), "solid-waste-cross-storage");
+        let shot = |name: &'static str| {
+            let (c, shots) = (&c, &shots);
+            async move { screenshot_to(c, shots, name).await }
+        };
         let pdf_file = |name: &str, tag: &str| {
             let path = dir.path().join(name);
             std::fs::write(&path, format!("%PDF-1.7\n% {tag}\n")).unwrap();
@@ -131,6 +140,7 @@ store_test!(
         {
             tick.click().await.unwrap();
         }
+        shot("01-notice.png").await;
         let button = c.find(Locator::Css("#continue")).await.unwrap();
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while !button.is_enabled().await.unwrap() {
@@ -144,6 +154,9 @@ store_test!(
         let example = tongban_items::solid_waste::example_application();
         for next in ["固体废物信息", "接收单位", "运输信息", "申请材料"] {
             fill_page(&c, &example).await;
+            if next == "接收单位" {
+                shot("02-waste.png").await;
+            }
             step_to(&c, "next", next).await;
         }
         upload(&c, "application_form", &pdf_file("申报表.pdf", "form")).await;
@@ -159,8 +172,10 @@ store_test!(
             &pdf_file("处置合同.pdf", "receiver"),
         )
         .await;
+        shot("03-materials.png").await;
         go(&c, "button[value=submit]").await;
         wait_text(&c, ".ok", "提交成功").await;
+        shot("04-submitted.png").await;
         let url = c.current_url().await.unwrap();
         let id = url.path().trim_start_matches("/cases/").to_string();
 
@@ -170,6 +185,7 @@ store_test!(
             .await
             .unwrap();
         wait_text(&c, "#case-queue", CODE).await;
+        shot("05-queue.png").await;
         go(&c, &format!("#case-queue a[href='/workbench/cases/{id}']")).await;
         wait_text(&c, "#case-stage", "待受理").await;
         go(&c, "#do-correction").await;
@@ -189,6 +205,7 @@ store_test!(
         .send_keys("合同未加盖运输单位公章")
         .await
         .unwrap();
+        shot("06-marking.png").await;
         go(&c, "#send-correction").await;
         wait_text(&c, "#flash", "已发出补正告知书").await;
         wait_text(&c, "#case-state", "补正中").await;
@@ -197,7 +214,9 @@ store_test!(
         take_session(&c, &base, &as_firm).await;
         c.goto(&format!("{base}/cases/{id}")).await.unwrap();
         wait_text(&c, "main", "合同未加盖运输单位公章").await;
+        shot("07-case-correcting.png").await;
         go(&c, &format!("a[href='/cases/{id}/correction']")).await;
+        shot("08-correction.png").await;
         assert!(
             c.find(Locator::Css("[name='f.waste_name']")).await.is_err(),
             "an unmarked field is not editable"
@@ -219,6 +238,7 @@ store_test!(
         fill(&c, "quantity", "9000").await;
         go(&c, "button[form=correction-form]").await;
         wait_text(&c, "main", "补正已提交").await;
+        shot("09-resubmitted.png").await;
 
         // ── 受理, 承办, 审核, then the city approver's reply and the licence.
         take_session(&c, &base, &session(&intake)).await;
@@ -241,6 +261,9 @@ store_test!(
                 .send_keys(opinion)
                 .await
                 .unwrap();
+            if stage == "承办" {
+                shot("10-review.png").await;
+            }
             go(&c, "#do-pass").await;
             wait_text(&c, "#flash", "审查意见已提交").await;
         }
@@ -268,12 +291,14 @@ store_test!(
             .send_keys("关于同意转移燃煤电厂粉煤灰至江苏省处置的复函")
             .await
             .unwrap();
+        shot("11-decision.png").await;
         go(&c, "#seal-decision").await;
         wait_text(&c, "#flash", "复函已签发").await;
         wait_text(&c, "#case-state", "准予许可").await;
         go(&c, "#do-licence").await;
         wait_text(&c, "#flash", "电子证照已发放").await;
         wait_text(&c, "#case-state", "办结").await;
+        shot("12-licensed.png").await;
         assert!(
             text(&c, "#documents")
                 .await
@@ -286,6 +311,7 @@ store_test!(
         wait_text(&c, "main", "电子证照已发放").await;
         go(&c, "a[href='/enterprise/licences']").await;
         wait_text(&c, "main", "有效").await;
+        shot("13-licences.png").await;
         let href = c
             .find(Locator::Css("main a[href*='/documents/']"))
             .await
@@ -305,6 +331,7 @@ store_test!(
         let payload = scanned.rsplit("/verify/").next().unwrap().to_string();
         c.goto(&format!("{base}/verify/{payload}")).await.unwrap();
         wait_text(&c, "#status", "有效").await;
+        shot("14-qr-valid.png").await;
 
         // ── The approver revokes it: the QR page says 已失效 at once.
         take_session(&c, &base, &session(&approver)).await;
@@ -320,6 +347,7 @@ store_test!(
         c.goto(&format!("{base}/verify/{payload}")).await.unwrap();
         wait_text(&c, "#status", "已失效").await;
         wait_text(&c, "main", "企业申请注销").await;
+        shot("15-qr-revoked.png").await;
         c.close().await.unwrap();
     }
 );

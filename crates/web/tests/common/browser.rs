@@ -143,6 +143,19 @@ pub async fn wait_text(c: &Client, css: &str, needle: &str) -> String {
     }
 }
 
+/// Where a test's screenshots go: `docs/img/<page>/` (the user page of the service shows them)
+/// only with `TONGBAN_DOC_SCREENSHOTS=1`, else the test's temporary directory, so CI never
+/// rewrites the repository.
+pub fn screenshot_dir(temp: &std::path::Path, page: &str) -> std::path::PathBuf {
+    if std::env::var("TONGBAN_DOC_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../docs/img")
+            .join(page)
+    } else {
+        temp.join("screenshots")
+    }
+}
+
 /// Writes the page's screenshot (the window, as a person sees it) to `dir/name`.
 pub async fn screenshot_to(c: &Client, dir: &std::path::Path, name: &str) {
     std::fs::create_dir_all(dir).unwrap();
