@@ -618,6 +618,7 @@ pub(crate) const MESSAGE_KINDS: &[&str] = &[
     "correction_requested",
     "resubmitted",
     "reviewed",
+    "split",
     "decided",
     "sub_case_decided",
     "licence_issued",

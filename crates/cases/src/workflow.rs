@@ -273,9 +273,12 @@ async fn tell(
         return Ok(());
     }
     report_progress(tx, item, row, kind, label, detail).await?;
-    let data: FormData = serde_json::from_str(&row.data).unwrap_or_default();
-    let number = row.number.clone().unwrap_or_default();
-    text_applicant(tx, desk, item, &data, &number, label).await?;
+    // A text message for what the home page tells too (not for housekeeping such as 归档).
+    if crate::MESSAGE_KINDS.contains(&kind) {
+        let data: FormData = serde_json::from_str(&row.data).unwrap_or_default();
+        let number = row.number.clone().unwrap_or_default();
+        text_applicant(tx, desk, item, &data, &number, label).await?;
+    }
     Ok(())
 }
 

@@ -918,6 +918,7 @@ pub async fn home_messages(
                 ("resubmitted", _) => format!("{case}已提交补正。"),
                 ("reviewed", _) => format!("{case}审查通过。"),
                 ("decided", _) => format!("{case}已作出审批决定。"),
+                ("split", _) => format!("{case}进入并联审查。"),
                 ("sub_case_decided", _) => format!("{case}并联审查办结。"),
                 ("licence_issued", _) => format!("{case}电子证照已发放。"),
                 ("licence_revoked", _) => format!("{case}电子证照已撤销。"),
