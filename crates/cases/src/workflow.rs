@@ -525,7 +525,7 @@ pub async fn resubmit(
         return Err(CaseError::NotCorrecting);
     }
     let mut data = case.projection.data.clone();
-    for field in correction.fields() {
+    for field in &correctable_fields(item, correction) {
         match posted.values.get(field) {
             Some(v) => {
                 data.values.insert(field.to_string(), v.clone());
@@ -581,6 +581,29 @@ pub async fn resubmit(
     report_progress(&mut tx, item, &row, "resubmitted", "提交补正", "").await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The fields the applicant may change in answer to `correction`: those marked, and those whose
+/// showing depends on one of them (a changed choice can reveal a field that must then be
+/// filled). Conditions only read fields defined earlier, so one pass in document order finds
+/// them all.
+pub fn correctable_fields(item: &Item, correction: &OpenCorrection) -> Vec<String> {
+    let mut open: Vec<String> = correction.fields().map(str::to_string).collect();
+    for (_, section, field) in item.fields() {
+        if open.contains(&field.id) {
+            continue;
+        }
+        let reads = section
+            .show_if
+            .iter()
+            .chain(&field.show_if)
+            .flat_map(|c| c.fields())
+            .any(|f| open.iter().any(|o| o == f));
+        if reads {
+            open.push(field.id.clone());
+        }
+    }
+    open
 }
 
 /// Whether field `id` is shown in `data` (so it may be marked for correction).

@@ -627,3 +627,49 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    a_marked_choice_opens_the_fields_it_reveals_and_nothing_else,
+    |db: TestStore| async move {
+        let w = World::new();
+        let desk = w.desk(&db);
+        let item = item();
+        let (me, id) = filed(&db, &w, PUDONG, 5).await;
+        let intake = officer(PUDONG, "受理员", &[OfficerRole::Intake]);
+        let correction = workflow::request_correction(
+            &desk,
+            &item,
+            &intake,
+            &id,
+            &CorrectionRequest {
+                points: vec![(
+                    "field:transport_mode".into(),
+                    "经核实为水路运输，请更正".into(),
+                )],
+                note: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+        let open = workflow::correctable_fields(&item, &correction);
+        assert!(open.contains(&"departure_wharf".to_string()), "{open:?}");
+        assert!(!open.contains(&"waste_name".to_string()), "{open:?}");
+        // 轮船 reveals 离岸码头, which is then required; once filled the case goes back.
+        let mut posted = tongban_engine::FormData::default();
+        posted.set("transport_mode", "轮船");
+        posted.set("waste_name", "不该被改的名称");
+        let refused = workflow::resubmit(&desk, &item, &me, &id, &posted)
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("离岸码头"), "{refused}");
+        posted.set("departure_wharf", "上海港外高桥码头");
+        workflow::resubmit(&desk, &item, &me, &id, &posted)
+            .await
+            .unwrap();
+        let h = workflow::open(&desk, &item, &intake, &id).await.unwrap();
+        let data = &h.case.projection.data;
+        assert_eq!(data.one("transport_mode"), Some("轮船"));
+        assert_eq!(data.one("departure_wharf"), Some("上海港外高桥码头"));
+        assert_eq!(data.one("waste_name"), Some("燃煤电厂粉煤灰"));
+    }
+);

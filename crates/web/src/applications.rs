@@ -1410,6 +1410,7 @@ fn correction_page(
     csrf: &str,
 ) -> Result<Response, WebError> {
     let correction = open_correction(case)?;
+    let correctable = cases::workflow::correctable_fields(item, correction);
     let no_ledgers = BTreeMap::new();
     let steps = item
         .active_steps(data)
@@ -1426,9 +1427,12 @@ fn correction_page(
                         .into_iter()
                         .filter(|f| f.shown)
                         .map(|mut f| {
-                            if correction.fields().any(|m| m == f.id) {
-                                let target = format!("field:{}", f.id);
-                                f.note = Some(correction.note_for(&target).unwrap_or("").into());
+                            let target = format!("field:{}", f.id);
+                            if let Some(note) = correction.note_for(&target) {
+                                f.note = Some(note.into());
+                            } else if correctable.contains(&f.id) {
+                                // Revealed by a marked field: filled in with it.
+                                f.note = Some("随补正内容一并填写".into());
                             }
                             f
                         })
@@ -1509,10 +1513,8 @@ async fn resubmit_correction(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     let (case, item) = case_of(&state, &who, &id).await?;
-    let marked: Vec<String> = open_correction(&case)?
-        .fields()
-        .map(str::to_string)
-        .collect();
+    // The marked fields and those they reveal; nothing else is taken from the post.
+    let marked = cases::workflow::correctable_fields(item, open_correction(&case)?);
     let posted = case_form::read(pairs);
     let values = case_form::posted_fields(item, &posted, marked.iter().map(String::as_str));
     match cases::workflow::resubmit(&state.desk(), item, &who.applicant, &id, &values).await {
