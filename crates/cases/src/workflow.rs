@@ -354,20 +354,6 @@ pub async fn accept(
     Ok(())
 }
 
-/// 批量受理: accepts each case that can be, and says why the others were not.
-pub async fn accept_many(
-    desk: &Desk<'_>,
-    item: &Item,
-    officer: &Officer,
-    ids: &[String],
-) -> Vec<(String, Result<(), WorkError>)> {
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push((id.clone(), accept(desk, item, officer, id, "").await));
-    }
-    out
-}
-
 /// 不予受理, with the reason.
 pub async fn not_accept(
     desk: &Desk<'_>,
