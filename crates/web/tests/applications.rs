@@ -10,13 +10,6 @@ use common::*;
 
 const CODE: &str = "91310115MA1FL8XQ34";
 
-fn location(page: &Page) -> String {
-    page.headers[axum::http::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
 store_test!(
     an_item_is_served_from_its_spec_from_notice_to_submission,
     |db: TestStore| async move {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use serde_json::json;
 use tongban_identity::city_login::{CityLogin, CityLoginConfig};
 use tongban_identity::testing::CityPeer;
@@ -71,10 +71,6 @@ fn app_with(db: &TestStore, dir: &std::path::Path, login: CityLoginConfig) -> Ro
     let mut state = state(db, dir);
     state.city_login = Some(Arc::new(CityLogin::new(login)));
     tongban_web::app(state)
-}
-
-fn location(page: &Page) -> String {
-    page.headers[header::LOCATION].to_str().unwrap().to_string()
 }
 
 /// The person's browser at the platform: keeps the platform's cookies, follows its redirects,

@@ -42,10 +42,6 @@ fn document_link(body: &str, case: &str) -> String {
     format!("{prefix}{id}")
 }
 
-fn location(page: &Page) -> &str {
-    page.headers[header::LOCATION].to_str().unwrap()
-}
-
 store_test!(
     an_applicant_corrects_the_marked_field_and_material_and_resubmits,
     |db: TestStore| async move {
@@ -210,7 +206,7 @@ store_test!(
             .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
         assert_eq!(location(&done), format!("/cases/{id}?resubmitted=1"));
-        let page = a.get(location(&done)).await;
+        let page = a.get(&location(&done)).await;
         assert!(page.body.contains("补正已提交") && page.body.contains("已提交"));
         assert!(
             !page.body.contains("id=\"correction\""),

@@ -23,13 +23,6 @@ fn id_number() -> String {
         .to_string()
 }
 
-fn location(page: &Page) -> String {
-    page.headers[axum::http::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
 /// The value of the first `<code id="{id}">` on the page.
 fn code_text(page: &Page, id: &str) -> String {
     page.body

@@ -11,13 +11,6 @@ use tongban_web::app;
 mod common;
 use common::*;
 
-fn location(page: &Page) -> String {
-    page.headers[axum::http::header::LOCATION]
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
 store_test!(
     an_officer_takes_a_case_from_the_queue_to_the_licence,
     |db: TestStore| async move {

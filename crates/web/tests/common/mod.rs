@@ -441,6 +441,11 @@ pub fn with_item(mut state: AppState, spec: &str) -> AppState {
     state
 }
 
+/// Where a redirect sends the browser.
+pub fn location(page: &Page) -> String {
+    page.headers[header::LOCATION].to_str().unwrap().to_string()
+}
+
 /// The case id in a `/cases/{id}/edit` location.
 pub fn case_id_of(page: &Page) -> String {
     let to = page.headers[header::LOCATION].to_str().unwrap();
