@@ -32,7 +32,7 @@ pub struct Config {
     pub session_hours: u64,
     /// Seconds one request may take, and so the longest a shutdown waits for one.
     pub request_timeout_secs: u64,
-    /// Connections to the database.
+    /// Connections to the database for reads, and as many again for writes (one on SQLite).
     pub max_connections: u32,
     /// Where the CA and field-encryption keys live; empty means `data_dir/keys`.
     pub keys_dir: PathBuf,

@@ -52,7 +52,7 @@ pub async fn import(
     })?;
     let encoded: Vec<String> = rows.iter().map(|r| json(r)).collect();
     let mut tx = store.begin().await?;
-    append_in(&mut tx, store, item, applicant, id, |_, _| {
+    append_in(&mut tx, item, applicant, id, |_, _| {
         Ok(EventBody::LedgerImported {
             ledger: ledger.id.clone(),
             rows: rows.len(),
@@ -94,7 +94,7 @@ pub async fn add_row(
     }
     let mut tx = store.begin().await?;
     let row_no = repo::append(&mut tx, id, &ledger.id, &json(&row)).await?;
-    append_in(&mut tx, store, item, applicant, id, |_, _| {
+    append_in(&mut tx, item, applicant, id, |_, _| {
         Ok(EventBody::LedgerRowAdded {
             ledger: ledger.id.clone(),
             row: row_no,
@@ -119,7 +119,7 @@ pub async fn delete_row(
     if !repo::delete(&mut tx, id, &ledger.id, row_no).await? {
         return Err(CaseError::NotFound);
     }
-    append_in(&mut tx, store, item, applicant, id, |_, _| {
+    append_in(&mut tx, item, applicant, id, |_, _| {
         Ok(EventBody::LedgerRowRemoved {
             ledger: ledger.id.clone(),
             row: row_no,

@@ -261,7 +261,12 @@ async fn owned_draft(
     applicant: &Applicant,
     id: &str,
 ) -> Result<CaseRow, CaseError> {
-    let row = repo::by_id(store, id).await?.ok_or(CaseError::NotFound)?;
+    owned(repo::by_id(store, id).await?, item, applicant)
+}
+
+/// `row` if it is a draft of `item` of the applicant's.
+fn owned(row: Option<CaseRow>, item: &Item, applicant: &Applicant) -> Result<CaseRow, CaseError> {
+    let row = row.ok_or(CaseError::NotFound)?;
     if row.applicant_kind != applicant.kind()
         || row.applicant_id != applicant.id()
         || row.item_id != item.id
@@ -325,7 +330,7 @@ async fn append(
     body: impl FnOnce(&mut repo::CaseRow, Timestamp) -> Result<EventBody, CaseError>,
 ) -> Result<CaseRow, CaseError> {
     let mut tx = store.begin().await?;
-    let row = append_in(&mut tx, store, item, applicant, id, body).await?;
+    let row = append_in(&mut tx, item, applicant, id, body).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -333,13 +338,14 @@ async fn append(
 /// [`append`] inside the caller's transaction, so other writes can commit with the event.
 async fn append_in(
     tx: &mut tongban_store::Tx,
-    store: &Store,
     item: &Item,
     applicant: &Applicant,
     id: &str,
     body: impl FnOnce(&mut repo::CaseRow, Timestamp) -> Result<EventBody, CaseError>,
 ) -> Result<CaseRow, CaseError> {
-    let mut row = owned_draft(store, item, applicant, id).await?;
+    // Read through the transaction: a second connection taken while this one is held could
+    // wait for ever on a pool that every writer has emptied.
+    let mut row = owned(repo::by_id_in(tx, id).await?, item, applicant)?;
     let now = Timestamp::now();
     let body = body(&mut row, now)?;
     chain(tx, row, &applicant.actor(), body, now).await
@@ -433,15 +439,6 @@ pub(crate) async fn submit_counting(
         return Err(CaseError::Invalid(problems));
     }
     let data = clean(item, data);
-    // The draft was checked before a number is drawn, so a refused submission uses none.
-    let day = beijing_day(Timestamp::now());
-    let prefix_day = format!("{}{day}", item.case_prefix);
-    // The number is drawn in its own short transaction so the day's counter row is not held
-    // across the case update; only two racing submissions of one draft can leave a gap.
-    let mut tx = store.begin().await?;
-    let sequence = repo::next_number(&mut tx, &prefix_day).await?;
-    tx.commit().await?;
-    let number = case::case_number(&item.case_prefix, &day, sequence);
     // Yearly reports are indexed, and cases handled, by the applicant's district (its
     // enterprise's); individuals' and others' go to the city bureau.
     let district = match applicant {
@@ -468,9 +465,14 @@ pub(crate) async fn submit_counting(
             .format("%Y-%m-%d")
             .to_string()
     });
+    // The draft was checked before a number is drawn, so a refused submission uses none.
+    let day = beijing_day(Timestamp::now());
+    let ticket = repo::NumberTicket::reserve(store, &format!("{}{day}", item.case_prefix)).await?;
     let mut tx = store.begin().await?;
+    let sequence = ticket.take(&mut tx).await?;
+    let number = case::case_number(&item.case_prefix, &day, sequence);
     let indexed = data.clone();
-    let row = append_in(&mut tx, store, item, applicant, id, |row, now| {
+    let row = append_in(&mut tx, item, applicant, id, |row, now| {
         row.data = json(&data);
         row.state = CaseState::Submitted.code().into();
         row.number = Some(number.clone());

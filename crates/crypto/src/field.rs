@@ -18,7 +18,7 @@ use rand::rngs::OsRng;
 
 use crate::CryptoError;
 
-type Sm4Gcm = AesGcm<sm4::Sm4, U12>;
+type Sm4Gcm = AesGcm<crate::sm4::Sm4, U12>;
 const PREFIX: &str = "sm4gcm";
 
 /// The keys for stored fields.
@@ -180,6 +180,24 @@ mod tests {
             hex::encode_upper(&out),
             "17F399F08C67D5EE19D0DC9969C4BB7D5FD46FD3756489069157B282BB200735D82710CA5C22F0CCFA7CBF93D496AC15A56834CBCF98C397B4024A2691233B8D83DE3541E4C2B58177E065A9BF7B62EC"
         );
+    }
+
+    /// Values sealed while the field cipher used RustCrypto's `sm4` still open.
+    #[test]
+    fn opens_values_sealed_with_rustcrypto_sm4() {
+        let before = AesGcm::<sm4::Sm4, U12>::new(&parse_key("t", K1).unwrap().into());
+        let nonce = [3u8; 12];
+        let payload = Payload {
+            msg: b"13812345678",
+            aad: b"individual.phone",
+        };
+        let ct = before.encrypt((&nonce).into(), payload).unwrap();
+        let sealed = format!(
+            "sm4gcm:k1:{}",
+            URL_SAFE_NO_PAD.encode([&nonce[..], &ct].concat())
+        );
+        let c = cipher(&[("k1", K1)], "k1");
+        assert_eq!(c.open("individual.phone", &sealed).unwrap(), "13812345678");
     }
 
     #[test]

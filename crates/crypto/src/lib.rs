@@ -7,6 +7,7 @@ pub mod cert;
 mod digest;
 pub mod field;
 pub mod sm2;
+pub mod sm4;
 
 pub use digest::{Sm3Digest, Sm3Hasher, sm3};
 pub use field::FieldCipher;

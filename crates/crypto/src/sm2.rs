@@ -1,12 +1,17 @@
 //! SM2 signatures (GB/T 32918.2) with the standard user id, keys as PKCS#8 / SubjectPublicKeyInfo
 //! PEM and signatures as DER: the forms OpenSSL 3 and the 一证通 tool chain exchange.
-use rand::rngs::OsRng;
-use sm2::dsa::signature::{Signer, Verifier};
-use sm2::dsa::{Signature, SigningKey, VerifyingKey};
+use std::sync::LazyLock;
+
+use sm2::dsa::signature::Signer;
+use sm2::dsa::{Signature, SigningKey};
+use sm2::elliptic_curve::ops::{MulByGeneratorVartime, Reduce};
+use sm2::elliptic_curve::point::AffineCoordinates;
+use sm2::elliptic_curve::{Generate, Group};
 use sm2::pkcs8::{
     DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding,
 };
-use sm2::{PublicKey, SecretKey};
+use sm2::{FieldBytes, NonZeroScalar, ProjectivePoint, PublicKey, Scalar, SecretKey};
+use sm3::{Digest, Sm3};
 
 use crate::CryptoError;
 
@@ -26,7 +31,8 @@ pub struct Sm2PublicKey(PublicKey);
 
 impl Sm2KeyPair {
     pub fn generate() -> Self {
-        Self::from_secret(SecretKey::random(&mut OsRng)).expect("a random key is valid")
+        // A non-zero scalar drawn from the OS generator (zero is rejected and drawn again).
+        Self::from_secret(NonZeroScalar::generate().into()).expect("a random key is valid")
     }
 
     fn from_secret(secret: SecretKey) -> Result<Self, CryptoError> {
@@ -53,7 +59,7 @@ impl Sm2KeyPair {
     /// Signs `message` (ZA ‖ message, hashed with SM3 inside) and returns the DER signature.
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         let sig: Signature = self.signing.sign(message);
-        der_encode(&sig.to_bytes())
+        der_encode(&sig.to_bytes().into())
     }
 }
 
@@ -97,14 +103,62 @@ impl Sm2PublicKey {
     }
 
     /// Checks a DER signature over `message` made with the default user id.
+    ///
+    /// GB/T 32918.2 §7.1 on the library's arithmetic rather than `VerifyingKey::verify`, which
+    /// computes s'G + t·P in constant time. Every input of a verification is public, and the
+    /// variable-time multiplication (wNAF) is about 1.4× faster: that is what puts verification
+    /// ahead of OpenSSL's (`bench/run crypto`).
     pub fn verify(&self, message: &[u8], der_signature: &[u8]) -> Result<(), CryptoError> {
-        let raw = der_decode(der_signature)?;
-        let sig = Signature::from_bytes(&raw).map_err(|_| CryptoError::BadSignature)?;
-        let key = VerifyingKey::new(DEFAULT_ID, self.0).map_err(|_| CryptoError::InvalidKey)?;
-        key.verify(message, &sig)
-            .map_err(|_| CryptoError::BadSignature)
+        let bad = CryptoError::BadSignature;
+        // B1, B2: r', s' in [1, n-1], checked as the signature is parsed.
+        let sig = Signature::from_slice(&der_decode(der_signature)?).map_err(|_| bad.clone())?;
+        let (r, s) = sig.split_scalars();
+        // B3, B4: e' = SM3(ZA ‖ M').
+        let e = Scalar::reduce(&FieldBytes::from(<[u8; 32]>::from(
+            Sm3::new_with_prefix(self.za())
+                .chain_update(message)
+                .finalize(),
+        )));
+        // B5: t = r' + s' mod n, not zero.
+        let t = *r + *s;
+        if bool::from(t.is_zero()) {
+            return Err(bad);
+        }
+        // B6: (x1', y1') = s'G + t·P, not the point at infinity.
+        let point =
+            ProjectivePoint::mul_by_generator_and_mul_add_vartime(&s, &t, &self.0.to_projective());
+        if bool::from(point.is_identity()) {
+            return Err(bad);
+        }
+        // B7: R = e' + x1' mod n must equal r'.
+        if e + Scalar::reduce(&point.to_affine().x()) == *r {
+            Ok(())
+        } else {
+            Err(bad)
+        }
+    }
+
+    /// ZA = SM3(ENTLA ‖ IDA ‖ a ‖ b ‖ xG ‖ yG ‖ xA ‖ yA) for the default user id.
+    fn za(&self) -> [u8; 32] {
+        static PREFIX: LazyLock<Sm3> = LazyLock::new(|| {
+            let mut h = Sm3::new();
+            h.update(((DEFAULT_ID.len() * 8) as u16).to_be_bytes());
+            h.update(DEFAULT_ID);
+            h.update(hex::decode(CURVE).expect("valid hex"));
+            h
+        });
+        let point = self.0.to_sec1_bytes(); // 04 ‖ xA ‖ yA
+        PREFIX.clone().chain_update(&point[1..]).finalize().into()
     }
 }
+
+/// a ‖ b ‖ xG ‖ yG of the SM2 curve (GB/T 32918.5), hashed into every ZA.
+const CURVE: &str = concat!(
+    "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC",
+    "28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93",
+    "32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7",
+    "BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0",
+);
 
 /// r ‖ s (32 bytes each) as DER `SEQUENCE { INTEGER r, INTEGER s }`.
 pub fn der_encode(raw: &[u8; 64]) -> Vec<u8> {
@@ -198,6 +252,50 @@ mod tests {
             Sm2PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn verification_agrees_with_the_library() {
+        use sm2::dsa::VerifyingKey;
+        use sm2::dsa::signature::Verifier;
+        let generator = PublicKey::from_affine(ProjectivePoint::generator().to_affine()).unwrap();
+        assert!(CURVE.eq_ignore_ascii_case(&format!(
+            "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC\
+             28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93{}",
+            hex::encode(&generator.to_sec1_bytes()[1..])
+        )));
+        let library = |key: &Sm2PublicKey, message: &[u8], der: &[u8]| {
+            let sig = Signature::from_slice(&der_decode(der).unwrap());
+            let key = VerifyingKey::new(DEFAULT_ID, key.0).unwrap();
+            sig.is_ok_and(|sig| key.verify(message, &sig).is_ok())
+        };
+        let other = Sm2KeyPair::generate().public_key();
+        for i in 0..16u8 {
+            let key = Sm2KeyPair::generate();
+            let public = key.public_key();
+            let message = vec![i; 3 * i as usize];
+            let sig = key.sign(&message);
+            let mut raw = der_decode(&sig).unwrap();
+            raw[usize::from(i) * 4 % 64] ^= 1 << (i % 8);
+            let altered = der_encode(&raw);
+            for (k, m, s, expected) in [
+                (&public, &message[..], &sig, true),
+                (&public, b"another message", &sig, false),
+                (&public, &message[..], &altered, false),
+                (&other, &message[..], &sig, false),
+            ] {
+                assert_eq!(k.verify(m, s).is_ok(), expected);
+                assert_eq!(library(k, m, s), expected);
+            }
+        }
+        // r' + s' = n: refused (B5), not a panic.
+        let mut raw = [0u8; 64];
+        raw[31] = 1;
+        raw[32..].copy_from_slice(
+            &hex::decode("FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54122")
+                .unwrap(),
+        );
+        assert!(other.verify(b"m", &der_encode(&raw)).is_err());
     }
 
     #[test]

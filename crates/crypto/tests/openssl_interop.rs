@@ -203,6 +203,54 @@ fn sm3_digests_match_openssl() {
 }
 
 #[test]
+fn sm4_matches_openssl_in_ecb_and_ctr() {
+    use ctr::cipher::{KeyIvInit, StreamCipher};
+    use rand::RngCore;
+    use tongban_crypto::sm4::Sm4;
+    use tongban_crypto::sm4::cipher::{BlockEncrypt, KeyInit, generic_array::GenericArray};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut rng = rand::thread_rng();
+    for len in [16, 16 * 37, 1000 * 16 + 5] {
+        let (mut key, mut iv, mut data) = ([0u8; 16], [0u8; 16], vec![0u8; len]);
+        rng.fill_bytes(&mut key);
+        rng.fill_bytes(&mut iv);
+        rng.fill_bytes(&mut data);
+        std::fs::write(d.join("plain"), &data).unwrap();
+        let (k, i) = (hex::encode(key), hex::encode(iv));
+        let run = |mode_args: &[&str]| {
+            let args = [&["enc", "-K", &k, "-nopad", "-in", "plain"], mode_args].concat();
+            openssl(d, &args).map(|out| {
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                out.stdout
+            })
+        };
+        let Some(theirs) = run(&["-sm4-ctr", "-iv", &i]) else {
+            return;
+        };
+        let mut ours = data.clone();
+        ctr::Ctr128BE::<Sm4>::new(&key.into(), &iv.into()).apply_keystream(&mut ours);
+        assert_eq!(ours, theirs, "CTR, {len} bytes");
+        if len % 16 == 0 {
+            let mut blocks: Vec<_> = data
+                .chunks(16)
+                .map(GenericArray::clone_from_slice)
+                .collect();
+            Sm4::new(&key.into()).encrypt_blocks(&mut blocks);
+            assert_eq!(
+                blocks.concat(),
+                run(&["-sm4-ecb"]).unwrap(),
+                "ECB, {len} bytes"
+            );
+        }
+    }
+}
+
+#[test]
 fn openssl_reads_and_verifies_our_certificates() {
     use std::time::Duration;
     use tongban_crypto::cert::{Ca, Holder};

@@ -29,7 +29,7 @@ impl Engine {
 /// Connection settings that are not part of the URL.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
-    /// Connections for readers (SQLite) or for everything (PostgreSQL).
+    /// Connections for readers; writers have their own pool of as many on PostgreSQL, one on SQLite.
     pub max_connections: u32,
     /// How long a request waits for a connection before the store counts as unavailable.
     pub acquire_timeout: Duration,
@@ -44,12 +44,18 @@ impl Default for StoreOptions {
     }
 }
 
+/// Writes and reads take connections from pools of their own on both engines, so a write
+/// transaction that reads through the store while it holds its connection never waits on a pool
+/// that other writers have emptied.
 pub(crate) enum Pools {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
     },
-    Postgres(PgPool),
+    Postgres {
+        writer: PgPool,
+        reader: PgPool,
+    },
 }
 
 /// A handle on the store; cheap to clone.
@@ -79,13 +85,15 @@ impl Store {
             Self::sqlite_pools(path, &options).await?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
-            let pool = PgPoolOptions::new()
-                .max_connections(options.max_connections)
-                .acquire_timeout(options.acquire_timeout)
-                .connect_with(opts)
-                .await
-                .map_err(StoreError::Connect)?;
-            Pools::Postgres(pool)
+            let pool = || {
+                PgPoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(opts.clone())
+            };
+            let writer = pool().await.map_err(StoreError::Connect)?;
+            let reader = pool().await.map_err(StoreError::Connect)?;
+            Pools::Postgres { writer, reader }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
@@ -119,7 +127,7 @@ impl Store {
     pub fn engine(&self) -> Engine {
         match &*self.pools {
             Pools::Sqlite { .. } => Engine::Sqlite,
-            Pools::Postgres(_) => Engine::Postgres,
+            Pools::Postgres { .. } => Engine::Postgres,
         }
     }
 
@@ -127,7 +135,7 @@ impl Store {
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match &*self.pools {
             Pools::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            Pools::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Pools::Postgres { writer, .. } => Tx::Postgres(writer.begin().await?),
         })
     }
 
@@ -148,7 +156,10 @@ impl Store {
                 reader.close().await;
                 writer.close().await;
             }
-            Pools::Postgres(pool) => pool.close().await,
+            Pools::Postgres { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
         }
     }
 

@@ -9,8 +9,8 @@ macro_rules! on_reader {
                 let $e = reader;
                 $body
             }
-            $crate::engine::Pools::Postgres(pool) => {
-                let $e = pool;
+            $crate::engine::Pools::Postgres { reader, .. } => {
+                let $e = reader;
                 $body
             }
         }

@@ -146,6 +146,16 @@ pub async fn by_id(store: &Store, id: &str) -> Result<Option<CaseRow>, StoreErro
         .await?))
 }
 
+/// Case `id` read inside `tx`: what a write decides on, without a second connection while the
+/// transaction holds one.
+pub async fn by_id_in(tx: &mut Tx, id: &str) -> Result<Option<CaseRow>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM cases WHERE id = $1");
+    Ok(on_tx!(tx, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
 pub async fn events(store: &Store, case_id: &str) -> Result<Vec<EventRow>, StoreError> {
     Ok(on_reader!(store, |e| sqlx::query_as(
         "SELECT case_id, seq, at, actor, kind, payload, prev_digest, digest FROM case_events \
@@ -237,6 +247,48 @@ pub async fn latest_submitted(
         .bind(item_id)
         .fetch_optional(e)
         .await?))
+}
+
+/// A case number drawn for a submission, where each engine draws it fastest: on PostgreSQL
+/// before the submission's transaction, in one of its own that does not wait for its commit to
+/// be flushed (so the counter row's lock is held for microseconds, not across the submission
+/// and its flush; a crash cannot reuse the number, because the submission's own flushed commit
+/// comes later in the WAL); on SQLite, whose one writer serialises everything anyway, inside
+/// the submission's transaction, saving a commit and leaving no gap when the submission fails.
+pub struct NumberTicket {
+    prefix_day: String,
+    drawn: Option<i64>,
+}
+
+impl NumberTicket {
+    pub async fn reserve(store: &Store, prefix_day: &str) -> Result<NumberTicket, StoreError> {
+        let drawn = match &*store.pools {
+            crate::engine::Pools::Postgres { .. } => {
+                let mut tx = store.begin().await?;
+                if let Tx::Postgres(t) = &mut tx {
+                    sqlx::query("SET LOCAL synchronous_commit = off")
+                        .execute(&mut **t)
+                        .await?;
+                }
+                let n = next_number(&mut tx, prefix_day).await?;
+                tx.commit().await?;
+                Some(n)
+            }
+            crate::engine::Pools::Sqlite { .. } => None,
+        };
+        Ok(NumberTicket {
+            prefix_day: prefix_day.to_string(),
+            drawn,
+        })
+    }
+
+    /// The number, drawn in `tx` if it was not drawn already.
+    pub async fn take(self, tx: &mut Tx) -> Result<i64, StoreError> {
+        match self.drawn {
+            Some(n) => Ok(n),
+            None => next_number(tx, &self.prefix_day).await,
+        }
+    }
 }
 
 /// The next number in the day's sequence for `prefix_day` (e.g. `FZ20261123`), starting at 1.

@@ -1,0 +1,428 @@
+//! Figure 1: submissions per second through the engine's whole submit path, beside the raw
+//! insert-and-commit rate of the same store, and the latency at 200 users submitting at once.
+//!
+//! The submission is 一般固体废物跨省级行政区域贮存、处置审批 as an enterprise files it: the
+//! draft's owner checked, every field validated, the item's rules run, the three materials
+//! checked, a case number drawn, the working-day deadline counted, the case's event appended
+//! (SM3-chained) with its projection, and the city platform's message put in the outbox. Drafts
+//! are made beforehand (start, three materials), untimed. The raw peer is one row of the same
+//! size inserted and committed per transaction: through the store's own writer connection on
+//! SQLite (WAL, synchronous=FULL), and by `pgbench` with a one-INSERT script on PostgreSQL.
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tongban_cases::issuing::{BUREAU, Bureau};
+use tongban_cases::workflow::{self, Desk};
+use tongban_cases::{Applicant, materials, start};
+use tongban_crypto::{FieldCipher, Sm2KeyPair};
+use tongban_documents::Renderer;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::{CreditCode, Enterprise, EnterpriseId, Jurisdiction, Timestamp};
+use tongban_engine::{FormData, Item};
+use tongban_files::{FileStore, FilesConfig};
+use tongban_store::{Store, StoreOptions, Tx};
+
+use crate::peers;
+use crate::table::{Goal, Row};
+
+/// Concurrent clients for the throughput figure, and users for the latency figure.
+const CLIENTS: usize = 8;
+const USERS: usize = 200;
+/// The p99 a submission must stay under with `USERS` submitting at once.
+const P99_LIMIT_MS: f64 = 50.0;
+
+pub struct Sizes {
+    /// Submissions timed at `CLIENTS` clients, and at `USERS` users.
+    pub throughput: usize,
+    pub latency: usize,
+    /// Seconds of raw inserts.
+    pub raw_secs: u64,
+}
+
+/// What a desk is made of, leaked: the harness is one short process, and spawned tasks need
+/// `'static` borrows.
+#[derive(Clone, Copy)]
+struct Parts {
+    store: &'static Store,
+    calendar: &'static WorkCalendar,
+    fields: &'static FieldCipher,
+    files: &'static FileStore,
+    bureau: &'static Arc<Bureau>,
+    item: &'static Item,
+}
+
+impl Parts {
+    fn desk(&self) -> Desk<'static> {
+        Desk {
+            store: self.store,
+            calendar: self.calendar,
+            fields: self.fields,
+            files: self.files,
+            bureau: self.bureau,
+        }
+    }
+}
+
+struct Draft {
+    applicant: Applicant,
+    id: String,
+    data: FormData,
+}
+
+/// Both engines' rows: SQLite in a temporary directory, PostgreSQL in a database made for the run.
+pub async fn run(postgres: Option<&str>, sizes: &Sizes) -> anyhow::Result<Vec<Row>> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let mut rows = on_engine(&url, "SQLite", dir.path(), sizes).await?;
+    match postgres {
+        Some(base) => {
+            let db = PgDatabase::create(base).await?;
+            let result = on_engine(&db.url, "PostgreSQL", dir.path(), sizes).await;
+            db.drop().await;
+            rows.extend(result?);
+        }
+        None => println!("  (no PostgreSQL: its rows are left out)"),
+    }
+    Ok(rows)
+}
+
+async fn on_engine(
+    url: &str,
+    engine: &str,
+    dir: &std::path::Path,
+    sizes: &Sizes,
+) -> anyhow::Result<Vec<Row>> {
+    let store = Store::open(url, StoreOptions::default())
+        .await
+        .with_context(|| format!("open {url}"))?;
+    let parts = parts(store, dir, engine)?;
+    let payload = serde_json::to_string(&tongban_items::solid_waste::example_application())?;
+
+    let drafts = prepare(parts, sizes.throughput + sizes.latency).await?;
+    let (first, second) = {
+        let mut all = drafts;
+        let rest = all.split_off(sizes.throughput);
+        (all, rest)
+    };
+    println!("  {engine}: {} drafts ready", first.len() + second.len());
+    let (secs, _) = submit_all(parts, first, CLIENTS).await?;
+    let ours = sizes.throughput as f64 / secs;
+    let raw = match parts.store.engine() {
+        tongban_store::Engine::Sqlite => {
+            raw_sqlite(parts.store, &payload, CLIENTS, sizes.raw_secs).await?
+        }
+        tongban_store::Engine::Postgres => raw_pgbench(url, &payload, CLIENTS, sizes.raw_secs)?,
+    };
+    println!("  {engine}: {ours:.0} submissions/s, raw {raw:.0} commits/s ({CLIENTS} clients)");
+
+    let (secs, mut times) = submit_all(parts, second, USERS).await?;
+    times.sort_by(|a, b| a.total_cmp(b));
+    let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    let (p50, p99) = (p(0.50), p(0.99));
+    println!(
+        "  {engine}: {USERS} users, {} submissions in {secs:.1} s, p50 {p50:.1} ms, p99 {p99:.1} ms",
+        times.len()
+    );
+    parts.store.close().await;
+    let figure = |what: &str| format!("{what}, {engine}");
+    Ok(vec![
+        Row {
+            figure: figure(&format!("submissions/s at {CLIENTS} clients")),
+            ours,
+            peer: raw,
+            peer_name: "raw insert+commit".into(),
+            unit: "per s",
+            goal: Goal::AtLeast(0.5),
+        },
+        Row {
+            figure: figure(&format!("submission p50 at {USERS} users")),
+            ours: p50,
+            peer: P99_LIMIT_MS,
+            peer_name: "limit".into(),
+            unit: "ms",
+            goal: Goal::Under,
+        },
+        Row {
+            figure: figure(&format!("submission p99 at {USERS} users")),
+            ours: p99,
+            peer: P99_LIMIT_MS,
+            peer_name: "limit".into(),
+            unit: "ms",
+            goal: Goal::Under,
+        },
+    ])
+}
+
+fn parts(store: Store, dir: &std::path::Path, engine: &str) -> anyhow::Result<Parts> {
+    let files = FileStore::open(&FilesConfig::Local {
+        dir: dir.join(format!("files-{engine}")),
+    })?;
+    let bureau = Arc::new(Bureau {
+        name: BUREAU.into(),
+        seal: Sm2KeyPair::generate(),
+        base_url: "http://127.0.0.1:8080".into(),
+        renderer: Arc::new(Renderer::new()),
+    });
+    // Throw-away field keys: the bench's data is generated and deleted with the run.
+    let fields = FieldCipher::new(&[("k1".to_string(), hex_key(1))].into(), "k1", &hex_key(2))?;
+    let item = tongban_items::catalogue()?
+        .get("solid-waste-cross-storage")
+        .context("the solid-waste item")?
+        .clone();
+    Ok(Parts {
+        store: Box::leak(Box::new(store)),
+        calendar: Box::leak(Box::new(WorkCalendar::official())),
+        fields: Box::leak(Box::new(fields)),
+        files: Box::leak(Box::new(files)),
+        bureau: Box::leak(Box::new(bureau)),
+        item: Box::leak(Box::new(item)),
+    })
+}
+
+fn hex_key(seed: u8) -> String {
+    (0..16u8).map(|i| format!("{:02x}", i ^ seed)).collect()
+}
+
+const DISTRICTS: [&str; 10] = [
+    "310115", "310112", "310104", "310110", "310101", "310105", "310106", "310107", "310109",
+    "310113",
+];
+
+/// `n` drafts of 40 enterprises, each with its three materials, made by four tasks at once.
+async fn prepare(parts: Parts, n: usize) -> anyhow::Result<Vec<Draft>> {
+    let mut applicants = Vec::new();
+    let mut tx = parts.store.begin().await?;
+    for i in 0..40 {
+        let district = DISTRICTS[i % DISTRICTS.len()];
+        let code =
+            CreditCode::complete(&format!("91{district}MB{i:07}")).context("bench credit code")?;
+        let e = Enterprise {
+            id: EnterpriseId::from_raw(format!("bench-{i}")),
+            name: format!("上海压测热电{i:05}有限公司"),
+            credit_code: code.clone(),
+            legal_representative: "王珺".into(),
+            registered_address: "上海市示范路1号".into(),
+            district: Jurisdiction::by_code(district).context("district")?,
+            created_at: Timestamp::now(),
+        };
+        tongban_store::enterprises::insert(&mut tx, &e).await?;
+        applicants.push((e, code));
+    }
+    tx.commit().await?;
+    let applicants = Arc::new(applicants);
+    let mut tasks = Vec::new();
+    for t in 0..4 {
+        let applicants = applicants.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut made = Vec::new();
+            for i in (t..n).step_by(4) {
+                let (e, code) = &applicants[i % applicants.len()];
+                made.push(draft(parts, e, code, i).await?);
+            }
+            anyhow::Ok(made)
+        }));
+    }
+    let mut drafts = Vec::with_capacity(n);
+    for t in tasks {
+        drafts.extend(t.await??);
+    }
+    Ok(drafts)
+}
+
+async fn draft(parts: Parts, e: &Enterprise, code: &CreditCode, i: usize) -> anyhow::Result<Draft> {
+    let applicant = Applicant::Enterprise {
+        id: e.id.clone(),
+        actor: format!("enterprise:{}/bench", code.as_str()),
+    };
+    let id = start(parts.store, parts.item, &applicant, &Default::default()).await?;
+    for m in [
+        "application_form",
+        "transport_contract",
+        "receiver_contract",
+    ] {
+        materials::attach(
+            parts.store,
+            parts.files,
+            parts.item,
+            &applicant,
+            &id,
+            materials::Target::Material(m),
+            &format!("{m}.pdf"),
+            bytes::Bytes::from(format!("%PDF-1.7\n% {m} {i}\n").into_bytes()),
+        )
+        .await?;
+    }
+    let mut data = tongban_items::solid_waste::example_application();
+    data.set("unit_name", &e.name);
+    data.set("credit_code", code.as_str());
+    Ok(Draft {
+        applicant,
+        id,
+        data,
+    })
+}
+
+/// Submits every draft with `clients` tasks at once; returns the seconds it took and each
+/// submission's latency in milliseconds.
+async fn submit_all(
+    parts: Parts,
+    drafts: Vec<Draft>,
+    clients: usize,
+) -> anyhow::Result<(f64, Vec<f64>)> {
+    let queue = Arc::new(Mutex::new(VecDeque::from(drafts)));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let queue = queue.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            loop {
+                let next = queue.lock().expect("queue").pop_front();
+                let Some(d) = next else { break };
+                let t = Instant::now();
+                workflow::submit(&parts.desk(), parts.item, &d.applicant, &d.id, &d.data).await?;
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(times)
+        }));
+    }
+    let mut times = Vec::new();
+    for t in tasks {
+        times.extend(t.await??);
+    }
+    Ok((started.elapsed().as_secs_f64(), times))
+}
+
+/// Rows of `payload` inserted and committed one per transaction, by `clients` tasks through the
+/// store's writer, for `secs` seconds: the most the store can commit.
+async fn raw_sqlite(
+    store: &'static Store,
+    payload: &str,
+    clients: usize,
+    secs: u64,
+) -> anyhow::Result<f64> {
+    let mut tx = store.begin().await?;
+    if let Tx::Sqlite(t) = &mut tx {
+        sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+            .execute(&mut **t)
+            .await?;
+    }
+    tx.commit().await?;
+    let until = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let payload = payload.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < until {
+                let mut tx = store.begin().await?;
+                if let Tx::Sqlite(t) = &mut tx {
+                    sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
+                        .bind(&payload)
+                        .execute(&mut **t)
+                        .await?;
+                }
+                tx.commit().await?;
+                n += 1;
+            }
+            anyhow::Ok(n)
+        }));
+    }
+    let mut n = 0;
+    for t in tasks {
+        n += t.await??;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// `pgbench` with a one-row INSERT as its whole transaction, the same clients, `secs` seconds.
+fn raw_pgbench(url: &str, payload: &str, clients: usize, secs: u64) -> anyhow::Result<f64> {
+    let dir = tempfile::tempdir()?;
+    let script = dir.path().join("insert.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "INSERT INTO bench_raw (payload) VALUES ('{}');\n",
+            payload.replace('\'', "''")
+        ),
+    )?;
+    let psql = |sql: &str| {
+        peers::output_within(
+            std::process::Command::new("psql").args([
+                "-q",
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                url,
+                "-c",
+                sql,
+            ]),
+            Duration::from_secs(60),
+        )
+    };
+    psql("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload text NOT NULL)")?;
+    psql("CHECKPOINT")?;
+    let out = peers::output_within(
+        std::process::Command::new("pgbench").args([
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &secs.to_string(),
+            "-f",
+            &script.display().to_string(),
+            url,
+        ]),
+        Duration::from_secs(secs + 60),
+    )?;
+    let tps = out
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse::<f64>().ok())
+        .with_context(|| format!("no tps in pgbench's output: {out}"))?;
+    Ok(tps)
+}
+
+/// A database of its own for the run on the server at `base`, dropped afterwards.
+struct PgDatabase {
+    admin: sqlx::PgPool,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    async fn create(base: &str) -> anyhow::Result<PgDatabase> {
+        let admin = sqlx::PgPool::connect(base)
+            .await
+            .with_context(|| format!("PostgreSQL at {base}"))?;
+        let name = format!("tongban_bench_{}", std::process::id());
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&admin)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await?;
+        let url = match base.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => anyhow::bail!("PostgreSQL URL without a database: {base}"),
+        };
+        Ok(PgDatabase { admin, name, url })
+    }
+
+    async fn drop(self) {
+        let _ = sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ))
+        .execute(&self.admin)
+        .await;
+    }
+}
