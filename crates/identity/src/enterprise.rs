@@ -214,20 +214,16 @@ pub async fn actor_of_session(
     secret: &str,
 ) -> Result<Option<EnterpriseActor>, StoreError> {
     let now = Timestamp::now();
-    let Some(session) = sessions::live(store, &crate::session::key_of(secret), now).await? else {
-        return Ok(None);
-    };
-    let (Some(_), Some(serial)) = (session.enterprise_id, session.certificate_serial) else {
-        return Ok(None);
-    };
-    let Some(certificate) = certificates::by_serial(store, &serial).await? else {
+    let key = crate::session::key_of(secret);
+    let Some((certificate, enterprise)) =
+        certificates::of_enterprise_session(store, &key, now).await?
+    else {
         return Ok(None);
     };
     if !certificate.is_usable(now) {
         return Ok(None);
     }
-    let enterprise = enterprises::by_id(store, &certificate.enterprise_id).await?;
-    Ok(enterprise.map(|enterprise| EnterpriseActor {
+    Ok(Some(EnterpriseActor {
         enterprise,
         certificate,
     }))

@@ -4,7 +4,7 @@ use crate::error::conflict_on_unique;
 use crate::{Store, StoreError, Tx};
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(crate) struct Row {
     id: String,
     name: String,
     credit_code: String,
