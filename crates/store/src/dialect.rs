@@ -30,6 +30,28 @@ pub fn migration_lock(engine: Engine) -> Option<&'static str> {
     }
 }
 
+/// The placeholders of row `row` of a multi-row INSERT of `width` columns. SQLite gets anonymous
+/// `?`: sqlx looks each numbered `$N` up by name, a scan of the statement's parameter list, which
+/// made a 4 000-parameter INSERT quadratic (most of a 100 000-row ledger import's time).
+pub fn row_placeholders(engine: Engine, row: usize, width: usize) -> String {
+    let each: Vec<String> = (1..=width)
+        .map(|col| match engine {
+            Engine::Sqlite => "?".to_string(),
+            Engine::Postgres => format!("${}", row * width + col),
+        })
+        .collect();
+    format!("({})", each.join(", "))
+}
+
+/// A statement that lets the rest of the transaction commit without waiting for its flush, if
+/// the engine has one (PostgreSQL; SQLite's synchronous setting is per connection).
+pub fn unflushed_commit(engine: Engine) -> Option<&'static str> {
+    match engine {
+        Engine::Sqlite => None,
+        Engine::Postgres => Some("SET LOCAL synchronous_commit = off"),
+    }
+}
+
 /// Lists the columns of the application's tables as (table, column, normalised type, not null),
 /// so a test can check that both engines got the same schema from the one migration history.
 pub fn schema_query(engine: Engine) -> &'static str {

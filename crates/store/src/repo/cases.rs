@@ -280,19 +280,18 @@ pub struct NumberTicket {
 
 impl NumberTicket {
     pub async fn reserve(store: &Store, prefix_day: &str) -> Result<NumberTicket, StoreError> {
-        let drawn = match &*store.pools {
-            crate::engine::Pools::Postgres { .. } => {
+        let drawn = match crate::dialect::unflushed_commit(store.engine()) {
+            Some(relax) => {
                 let mut tx = store.begin().await?;
-                if let Tx::Postgres(t) = &mut tx {
-                    sqlx::query("SET LOCAL synchronous_commit = off")
-                        .execute(&mut **t)
-                        .await?;
-                }
+                on_tx!(&mut tx, |c| sqlx::query(relax)
+                    .execute(c)
+                    .await?
+                    .rows_affected());
                 let n = next_number(&mut tx, prefix_day).await?;
                 tx.commit().await?;
                 Some(n)
             }
-            crate::engine::Pools::Sqlite { .. } => None,
+            None => None,
         };
         Ok(NumberTicket {
             prefix_day: prefix_day.to_string(),

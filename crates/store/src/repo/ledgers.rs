@@ -20,20 +20,8 @@ pub async fn replace(
             .rows_affected()
     });
     for (chunk_no, chunk) in rows.chunks(BATCH).enumerate() {
-        // SQLite gets anonymous `?` placeholders: sqlx looks each numbered one up by name, a
-        // scan of the statement's parameter list, which made a 4 000-parameter INSERT quadratic
-        // (most of a 100 000-row import's time).
         let values: Vec<String> = (0..chunk.len())
-            .map(|i| match tx.engine() {
-                crate::Engine::Sqlite => "(?, ?, ?, ?)".to_string(),
-                crate::Engine::Postgres => format!(
-                    "(${}, ${}, ${}, ${})",
-                    4 * i + 1,
-                    4 * i + 2,
-                    4 * i + 3,
-                    4 * i + 4
-                ),
-            })
+            .map(|i| crate::dialect::row_placeholders(tx.engine(), i, 4))
             .collect();
         let sql = format!(
             "INSERT INTO case_ledger_rows (case_id, ledger_id, row_no, data) VALUES {}",
