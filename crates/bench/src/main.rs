@@ -18,6 +18,10 @@ use std::time::Instant;
 
 use anyhow::bail;
 
+/// The allocator the server runs with (see `src/main.rs`), so in-process figures match it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const FIGURES: [&str; 5] = ["submit", "pages", "pdf", "xlsx", "crypto"];
 
 #[tokio::main]

@@ -6,7 +6,7 @@
 //! checked, a case number drawn, the working-day deadline counted, the case's event appended
 //! (SM3-chained) with its projection, and the city platform's message put in the outbox. Drafts
 //! are made beforehand (start, three materials), untimed. The raw peer is one row of the same
-//! size inserted and committed per transaction: through the store's own writer connection on
+//! size inserted and committed per transaction: on one connection with the store's settings on
 //! SQLite (WAL, synchronous=FULL), and by `pgbench` with a one-INSERT script on PostgreSQL.
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -22,7 +22,7 @@ use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::{CreditCode, Enterprise, EnterpriseId, Jurisdiction, Timestamp};
 use tongban_engine::{FormData, Item};
 use tongban_files::{FileStore, FilesConfig};
-use tongban_store::{Store, StoreOptions, Tx};
+use tongban_store::{Store, StoreOptions};
 
 use crate::peers;
 use crate::table::{Goal, Row};
@@ -110,9 +110,7 @@ async fn on_engine(
     let (secs, _) = submit_all(parts, first, CLIENTS).await?;
     let ours = sizes.throughput as f64 / secs;
     let raw = match parts.store.engine() {
-        tongban_store::Engine::Sqlite => {
-            raw_sqlite(parts.store, &payload, CLIENTS, sizes.raw_secs).await?
-        }
+        tongban_store::Engine::Sqlite => raw_sqlite(url, &payload, CLIENTS, sizes.raw_secs).await?,
         tongban_store::Engine::Postgres => raw_pgbench(url, &payload, CLIENTS, sizes.raw_secs)?,
     };
     println!("  {engine}: {ours:.0} submissions/s, raw {raw:.0} commits/s ({CLIENTS} clients)");
@@ -295,36 +293,38 @@ async fn submit_all(
     Ok((started.elapsed().as_secs_f64(), times))
 }
 
-/// Rows of `payload` inserted and committed one per transaction, by `clients` tasks through the
-/// store's writer, for `secs` seconds: the most the store can commit.
-async fn raw_sqlite(
-    store: &'static Store,
-    payload: &str,
-    clients: usize,
-    secs: u64,
-) -> anyhow::Result<f64> {
-    let mut tx = store.begin().await?;
-    if let Tx::Sqlite(t) = &mut tx {
-        sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
-            .execute(&mut **t)
-            .await?;
-    }
-    tx.commit().await?;
+/// Rows of `payload` inserted and committed one per transaction, by `clients` tasks taking
+/// turns on one connection with the store's settings (WAL, synchronous=FULL), for `secs`
+/// seconds: the most SQLite commits here. Not through the store, whose writer groups commits.
+async fn raw_sqlite(url: &str, payload: &str, clients: usize, secs: u64) -> anyhow::Result<f64> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{ConnectOptions, Connection};
+    let path = url.strip_prefix("sqlite://").context("a SQLite URL")?;
+    let mut conn = SqliteConnectOptions::new()
+        .filename(path)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(5))
+        .connect()
+        .await?;
+    sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+        .execute(&mut conn)
+        .await?;
+    let conn = Arc::new(tokio::sync::Mutex::new(conn));
     let until = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let payload = payload.to_string();
+        let (conn, payload) = (conn.clone(), payload.to_string());
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < until {
-                let mut tx = store.begin().await?;
-                if let Tx::Sqlite(t) = &mut tx {
-                    sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
-                        .bind(&payload)
-                        .execute(&mut **t)
-                        .await?;
-                }
+                let mut conn = conn.lock().await;
+                let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                sqlx::query("INSERT INTO bench_raw (payload) VALUES ($1)")
+                    .bind(&payload)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 n += 1;
             }
@@ -335,7 +335,13 @@ async fn raw_sqlite(
     for t in tasks {
         n += t.await??;
     }
-    Ok(n as f64 / started.elapsed().as_secs_f64())
+    let rate = n as f64 / started.elapsed().as_secs_f64();
+    Arc::try_unwrap(conn)
+        .map_err(|_| anyhow::anyhow!("raw connection still shared"))?
+        .into_inner()
+        .close()
+        .await?;
+    Ok(rate)
 }
 
 /// `pgbench` with a one-row INSERT as its whole transaction, the same clients, `secs` seconds.

@@ -345,7 +345,17 @@ async fn append_in(
 ) -> Result<CaseRow, CaseError> {
     // Read through the transaction: a second connection taken while this one is held could
     // wait for ever on a pool that every writer has emptied.
-    let mut row = owned(repo::by_id_in(tx, id).await?, item, applicant)?;
+    let row = owned(repo::by_id_in(tx, id).await?, item, applicant)?;
+    append_to(tx, row, applicant, body).await
+}
+
+/// Appends to the draft in `row`, read and authorised before the transaction.
+async fn append_to(
+    tx: &mut tongban_store::Tx,
+    mut row: CaseRow,
+    applicant: &Applicant,
+    body: impl FnOnce(&mut repo::CaseRow, Timestamp) -> Result<EventBody, CaseError>,
+) -> Result<CaseRow, CaseError> {
     let now = Timestamp::now();
     let body = body(&mut row, now)?;
     chain(tx, row, &applicant.actor(), body, now).await
@@ -424,7 +434,7 @@ pub(crate) async fn submit_counting(
     data: &FormData,
 ) -> Result<String, CaseError> {
     // Whose the draft is comes first: nothing about another's case may show in the answer.
-    owned_draft(store, item, applicant, id).await?;
+    let draft = owned_draft(store, item, applicant, id).await?;
     let mut problems = validate(item, data);
     let attached = repo::materials(store, id).await?;
     problems.extend(materials::missing(item, data, &attached));
@@ -472,7 +482,9 @@ pub(crate) async fn submit_counting(
     let sequence = ticket.take(&mut tx).await?;
     let number = case::case_number(&item.case_prefix, &day, sequence);
     let indexed = data.clone();
-    let row = append_in(&mut tx, item, applicant, id, |row, now| {
+    // The draft as read above: if anything was appended since, `chain` refuses with Conflict,
+    // so the writer need not read it again.
+    let row = append_to(&mut tx, draft, applicant, |row, now| {
         row.data = json(&data);
         row.state = CaseState::Submitted.code().into();
         row.number = Some(number.clone());

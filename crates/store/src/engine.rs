@@ -3,12 +3,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{Postgres, Sqlite, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Postgres, Transaction};
 
 use crate::StoreError;
+use crate::group::{Group, GroupTx};
+use crate::readers::Readers;
 
 /// Which engine a [`Store`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,14 +48,8 @@ impl Default for StoreOptions {
 /// transaction that reads through the store while it holds its connection never waits on a pool
 /// that other writers have emptied.
 pub(crate) enum Pools {
-    Sqlite {
-        writer: SqlitePool,
-        reader: SqlitePool,
-    },
-    Postgres {
-        writer: PgPool,
-        reader: PgPool,
-    },
+    Sqlite { writer: Group, reader: Box<Readers> },
+    Postgres { writer: PgPool, reader: PgPool },
 }
 
 /// A handle on the store; cheap to clone.
@@ -66,7 +60,8 @@ pub struct Store {
 
 /// A write transaction. Commit it, or dropping it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// A member of a group commit on the one writer (see [`crate::group`]).
+    Sqlite(GroupTx),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -109,19 +104,27 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
+        // sqlx's pool pings a connection as it lends it; the one writer connection is held by
+        // the group for good (see `group`), and readers have a pool without pings (`readers`).
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(options.acquire_timeout)
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(StoreError::Connect)?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(StoreError::Connect)?;
-        Ok(Pools::Sqlite { writer, reader })
+        let writer = Group::new(writer, options.acquire_timeout);
+        let reader = Readers::open(
+            base.read_only(true),
+            options.max_connections,
+            options.acquire_timeout,
+        )
+        .await
+        .map_err(StoreError::Connect)?;
+        Ok(Pools::Sqlite {
+            writer,
+            reader: Box::new(reader),
+        })
     }
 
     pub fn engine(&self) -> Engine {
@@ -134,7 +137,7 @@ impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match &*self.pools {
-            Pools::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Pools::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
             Pools::Postgres { writer, .. } => Tx::Postgres(writer.begin().await?),
         })
     }

@@ -28,19 +28,27 @@ pub enum StoreError {
     InvalidRow(String),
     #[error(transparent)]
     Query(#[from] sqlx::Error),
+    /// The common commit of a group of SQLite transactions failed; none of them is stored.
+    #[error("commit failed: {0}")]
+    CommitFailed(std::sync::Arc<sqlx::Error>),
 }
 
 impl StoreError {
     /// True when the store could not be reached at all (connection refused, pool closed or timed out):
     /// the caller should answer "service unavailable", not "internal error".
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Connect(_)
-                | StoreError::Query(
-                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-                )
-        )
+        let unreachable = |e: &sqlx::Error| {
+            matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            )
+        };
+        match self {
+            StoreError::Connect(_) => true,
+            StoreError::Query(e) => unreachable(e),
+            StoreError::CommitFailed(e) => unreachable(e),
+            _ => false,
+        }
     }
 }
 

@@ -4,8 +4,9 @@
 //! - Every query is written once, in the SQL both engines accept (`$1` placeholders, `RETURNING`,
 //!   `ON CONFLICT`); what differs lives in [`dialect`] and nowhere else.
 //! - Writes go through a [`Tx`]. On SQLite all writes share one connection (`BEGIN IMMEDIATE`), so the
-//!   application serialises writers instead of fighting `SQLITE_BUSY`; reads use a pool of read-only
-//!   connections. On PostgreSQL both come from one pool.
+//!   application serialises writers instead of fighting `SQLITE_BUSY`, and writers that arrive
+//!   together share one commit (see `group`); reads use read-only connections lent without
+//!   sqlx's pings (see `readers`). On PostgreSQL writes and reads have a pool each.
 //! - Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a committed transaction survives
 //!   a power cut, not only a crash of the process. An acknowledged submission is a committed one.
 //! - Repositories return domain types; rows never leave this crate.
@@ -17,7 +18,9 @@ mod macros;
 pub mod dialect;
 mod engine;
 mod error;
+mod group;
 pub mod migrations;
+mod readers;
 pub mod repo;
 #[cfg(feature = "testing")]
 pub mod testing;

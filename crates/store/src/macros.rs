@@ -1,12 +1,14 @@
 //! Dispatch over the two engines. A body is written once and compiled once per engine.
 
-/// Runs `$body` with `$e` bound to the read executor of `$store` (a pool of either engine).
+/// Runs `$body` with `$e` bound to the read executor of `$store`: a connection lent by the
+/// SQLite readers, or PostgreSQL's read pool.
 /// The body is compiled once per engine from one text, which is how queries are written only once.
 macro_rules! on_reader {
     ($store:expr, |$e:ident| $body:expr) => {
         match &*$store.pools {
             $crate::engine::Pools::Sqlite { reader, .. } => {
-                let $e = reader;
+                let mut conn = reader.acquire().await?;
+                let $e = &mut *conn;
                 $body
             }
             $crate::engine::Pools::Postgres { reader, .. } => {

@@ -553,3 +553,95 @@ store_test!(
         );
     }
 );
+
+/// The credit code of test enterprise `i` (17 characters; the check character is computed).
+fn code17(i: usize) -> String {
+    format!("91310115MA1G{i:05}")
+}
+
+store_test!(
+    concurrent_writers_keep_their_own_outcome_and_an_acknowledged_one_is_durable,
+    |db: TestStore| async move {
+        // On SQLite these share commits (see the store's `group` module): one writer's failure
+        // or abandonment must not undo another's, and an acknowledged write must be readable at
+        // once and after the store is reopened.
+        let store = db.store.clone();
+        let mut tasks = Vec::new();
+        for i in 0..48 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let e = enterprise(&format!("并发写入{i}号公司"), &code17(i));
+                let mut tx = store.begin().await.unwrap();
+                enterprises::insert(&mut tx, &e).await.unwrap();
+                match i % 4 {
+                    // Abandoned: dropped after its insert.
+                    1 => {
+                        drop(tx);
+                        (e, false)
+                    }
+                    // A second row with a taken credit code fails; the caller gives up.
+                    2 => {
+                        let twin = enterprise("重复代码公司", &code17(i));
+                        let err = enterprises::insert(&mut tx, &twin).await.unwrap_err();
+                        assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+                        drop(tx);
+                        (e, false)
+                    }
+                    _ => {
+                        tx.commit().await.unwrap();
+                        let seen = enterprises::by_id(&store, &e.id).await.unwrap();
+                        assert!(seen.is_some(), "writer {i}: acknowledged but not readable");
+                        (e, true)
+                    }
+                }
+            }));
+        }
+        let mut outcomes = Vec::new();
+        for t in tasks {
+            outcomes.push(t.await.unwrap());
+        }
+        let kept = outcomes.iter().filter(|(_, kept)| *kept).count();
+        assert_eq!(kept, 24);
+        assert_eq!(enterprises::count(&store).await.unwrap(), 24);
+
+        store.close().await;
+        let reopened = Store::open(&db.url, StoreOptions::default()).await.unwrap();
+        for (e, kept) in &outcomes {
+            let found = enterprises::by_id(&reopened, &e.id).await.unwrap();
+            assert_eq!(found.is_some(), *kept, "{} after reopening", e.name);
+        }
+        reopened.close().await;
+    }
+);
+
+store_test!(
+    an_abandoned_write_does_not_hold_the_database,
+    |db: TestStore| async move {
+        let store = db.store.clone();
+        let mut tx = store.begin().await.unwrap();
+        enterprises::insert(&mut tx, &enterprise("弃置写入公司", &code17(1)))
+            .await
+            .unwrap();
+        drop(tx);
+        // Another instance on the same database (a second server, `tongban` run by hand) can
+        // write straight away, which it could not while SQLite's write lock stayed taken.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let other = Store::open(
+            &db.url,
+            StoreOptions {
+                acquire_timeout: Duration::from_secs(2),
+                ..StoreOptions::default()
+            },
+        )
+        .await
+        .unwrap();
+        let e = enterprise("另一实例公司", &code17(2));
+        let mut tx = other.begin().await.unwrap();
+        enterprises::insert(&mut tx, &e).await.unwrap();
+        let committed = tokio::time::timeout(Duration::from_secs(3), tx.commit()).await;
+        assert!(matches!(committed, Ok(Ok(()))), "{committed:?}");
+        assert!(enterprises::by_id(&store, &e.id).await.unwrap().is_some());
+        assert_eq!(enterprises::count(&store).await.unwrap(), 1);
+        other.close().await;
+    }
+);
