@@ -18,11 +18,6 @@ use tongban_store::{Store, enterprises, migrations, sessions};
 
 use crate::config::Config;
 
-/// mimalloc rather than glibc's malloc: under load the server spent a fifth of its CPU in
-/// malloc and free (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// 通办 Tongban — 上海市生态环境局“一网通办”服务系统
 #[derive(Parser)]
 #[command(name = "tongban", version, about, long_about = None)]

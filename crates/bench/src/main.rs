@@ -18,10 +18,6 @@ use std::time::Instant;
 
 use anyhow::bail;
 
-/// The allocator the server runs with (see `src/main.rs`), so in-process figures match it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const FIGURES: [&str; 5] = ["submit", "pages", "pdf", "xlsx", "crypto"];
 
 #[tokio::main]
@@ -71,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
                     submit::Sizes {
                         throughput: 1500,
                         latency: 1000,
-                        raw_secs: 5,
+                        raw_secs: 2,
                     }
                 };
                 submit::run(postgres.as_deref(), &sizes).await?

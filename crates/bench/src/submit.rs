@@ -24,7 +24,7 @@ use tongban_engine::{FormData, Item};
 use tongban_files::{FileStore, FilesConfig};
 use tongban_store::{Store, StoreOptions};
 
-use crate::peers;
+use crate::peers::{self, median};
 use crate::table::{Goal, Row};
 
 /// Concurrent clients for the throughput figure, and users for the latency figure.
@@ -32,12 +32,14 @@ const CLIENTS: usize = 8;
 const USERS: usize = 200;
 /// The p99 a submission must stay under with `USERS` submitting at once.
 const P99_LIMIT_MS: f64 = 50.0;
+/// Alternating rounds of ours and the raw peer.
+const ROUNDS: usize = 3;
 
 pub struct Sizes {
-    /// Submissions timed at `CLIENTS` clients, and at `USERS` users.
+    /// Submissions timed at `CLIENTS` clients in each round, and at `USERS` users.
     pub throughput: usize,
     pub latency: usize,
-    /// Seconds of raw inserts.
+    /// Seconds of raw inserts in each round.
     pub raw_secs: u64,
 }
 
@@ -100,21 +102,31 @@ async fn on_engine(
     let parts = parts(store, dir, engine)?;
     let payload = serde_json::to_string(&tongban_items::solid_waste::example_application())?;
 
-    let drafts = prepare(parts, sizes.throughput + sizes.latency).await?;
-    let (first, second) = {
-        let mut all = drafts;
-        let rest = all.split_off(sizes.throughput);
-        (all, rest)
-    };
-    println!("  {engine}: {} drafts ready", first.len() + second.len());
-    let (secs, _) = submit_all(parts, first, CLIENTS).await?;
-    let ours = sizes.throughput as f64 / secs;
-    let raw = match parts.store.engine() {
-        tongban_store::Engine::Sqlite => raw_sqlite(url, &payload, CLIENTS, sizes.raw_secs).await?,
-        tongban_store::Engine::Postgres => raw_pgbench(url, &payload, CLIENTS, sizes.raw_secs)?,
-    };
+    // Rounds of ours and the raw peer alternate, as the other figures' do, so a noisy second
+    // falls on both; each side's figure is the median of its rounds.
+    let mut drafts = prepare(parts, ROUNDS * sizes.throughput + sizes.latency).await?;
+    println!("  {engine}: {} drafts ready", drafts.len());
+    let (mut ours, mut raw) = (vec![], vec![]);
+    for round in 0..ROUNDS {
+        let batch: Vec<Draft> = drafts.drain(..sizes.throughput).collect();
+        let (secs, _) = submit_all(parts, batch, CLIENTS).await?;
+        ours.push(sizes.throughput as f64 / secs);
+        let run = RawRun {
+            url,
+            payload: &payload,
+            clients: CLIENTS,
+            secs: sizes.raw_secs,
+            first: round == 0,
+        };
+        raw.push(match parts.store.engine() {
+            tongban_store::Engine::Sqlite => raw_sqlite(&run).await?,
+            tongban_store::Engine::Postgres => raw_pgbench(&run)?,
+        });
+    }
+    let (ours, raw) = (median(ours), median(raw));
     println!("  {engine}: {ours:.0} submissions/s, raw {raw:.0} commits/s ({CLIENTS} clients)");
 
+    let second = drafts;
     let (secs, mut times) = submit_all(parts, second, USERS).await?;
     times.sort_by(|a, b| a.total_cmp(b));
     let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
@@ -293,13 +305,23 @@ async fn submit_all(
     Ok((started.elapsed().as_secs_f64(), times))
 }
 
-/// Rows of `payload` inserted and committed one per transaction, by `clients` tasks taking
-/// turns on one connection with the store's settings (WAL, synchronous=FULL), for `secs`
-/// seconds: the most SQLite commits here. Not through the store, whose writer groups commits.
-async fn raw_sqlite(url: &str, payload: &str, clients: usize, secs: u64) -> anyhow::Result<f64> {
+/// One round of the raw peer: rows of `payload` inserted and committed one per transaction by
+/// `clients` at once for `secs` seconds, into a table made in the `first` round.
+struct RawRun<'a> {
+    url: &'a str,
+    payload: &'a str,
+    clients: usize,
+    secs: u64,
+    first: bool,
+}
+
+/// The raw round on SQLite: the clients take turns on one connection with the store's settings
+/// (WAL, synchronous=FULL), the most SQLite commits here. Not through the store, whose writer
+/// groups commits.
+async fn raw_sqlite(run: &RawRun<'_>) -> anyhow::Result<f64> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
     use sqlx::{ConnectOptions, Connection};
-    let path = url.strip_prefix("sqlite://").context("a SQLite URL")?;
+    let path = run.url.strip_prefix("sqlite://").context("a SQLite URL")?;
     let mut conn = SqliteConnectOptions::new()
         .filename(path)
         .journal_mode(SqliteJournalMode::Wal)
@@ -307,15 +329,17 @@ async fn raw_sqlite(url: &str, payload: &str, clients: usize, secs: u64) -> anyh
         .busy_timeout(Duration::from_secs(5))
         .connect()
         .await?;
-    sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
-        .execute(&mut conn)
-        .await?;
+    if run.first {
+        sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+            .execute(&mut conn)
+            .await?;
+    }
     let conn = Arc::new(tokio::sync::Mutex::new(conn));
-    let until = Instant::now() + Duration::from_secs(secs);
+    let until = Instant::now() + Duration::from_secs(run.secs);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (conn, payload) = (conn.clone(), payload.to_string());
+    for _ in 0..run.clients {
+        let (conn, payload) = (conn.clone(), run.payload.to_string());
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
             while Instant::now() < until {
@@ -344,15 +368,15 @@ async fn raw_sqlite(url: &str, payload: &str, clients: usize, secs: u64) -> anyh
     Ok(rate)
 }
 
-/// `pgbench` with a one-row INSERT as its whole transaction, the same clients, `secs` seconds.
-fn raw_pgbench(url: &str, payload: &str, clients: usize, secs: u64) -> anyhow::Result<f64> {
+/// The raw round on PostgreSQL: `pgbench` with a one-row INSERT as its whole transaction.
+fn raw_pgbench(run: &RawRun<'_>) -> anyhow::Result<f64> {
     let dir = tempfile::tempdir()?;
     let script = dir.path().join("insert.sql");
     std::fs::write(
         &script,
         format!(
             "INSERT INTO bench_raw (payload) VALUES ('{}');\n",
-            payload.replace('\'', "''")
+            run.payload.replace('\'', "''")
         ),
     )?;
     let psql = |sql: &str| {
@@ -362,14 +386,16 @@ fn raw_pgbench(url: &str, payload: &str, clients: usize, secs: u64) -> anyhow::R
                 "-X",
                 "-v",
                 "ON_ERROR_STOP=1",
-                url,
+                run.url,
                 "-c",
                 sql,
             ]),
             Duration::from_secs(60),
         )
     };
-    psql("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload text NOT NULL)")?;
+    if run.first {
+        psql("CREATE TABLE bench_raw (id bigserial PRIMARY KEY, payload text NOT NULL)")?;
+    }
     psql("CHECKPOINT")?;
     let out = peers::output_within(
         std::process::Command::new("pgbench").args([
@@ -377,16 +403,16 @@ fn raw_pgbench(url: &str, payload: &str, clients: usize, secs: u64) -> anyhow::R
             "-M",
             "prepared",
             "-c",
-            &clients.to_string(),
+            &run.clients.to_string(),
             "-j",
             "2",
             "-T",
-            &secs.to_string(),
+            &run.secs.to_string(),
             "-f",
             &script.display().to_string(),
-            url,
+            run.url,
         ]),
-        Duration::from_secs(secs + 60),
+        Duration::from_secs(run.secs + 60),
     )?;
     let tps = out
         .lines()

@@ -477,6 +477,8 @@ pub(crate) async fn submit_counting(
     });
     // The draft was checked before a number is drawn, so a refused submission uses none.
     let day = beijing_day(Timestamp::now());
+    // Work that needs no number is done before the writer is taken: other submissions wait on it.
+    let stored = json(&data);
     let ticket = repo::NumberTicket::reserve(store, &format!("{}{day}", item.case_prefix)).await?;
     let mut tx = store.begin().await?;
     let sequence = ticket.take(&mut tx).await?;
@@ -485,7 +487,7 @@ pub(crate) async fn submit_counting(
     // The draft as read above: if anything was appended since, `chain` refuses with Conflict,
     // so the writer need not read it again.
     let row = append_to(&mut tx, draft, applicant, |row, now| {
-        row.data = json(&data);
+        row.data = stored;
         row.state = CaseState::Submitted.code().into();
         row.number = Some(number.clone());
         row.submitted_at = Some(now.millis());

@@ -285,6 +285,29 @@ store_test!(
             ..Default::default()
         };
         assert_eq!(list(&db.store, &me, &drafts, 1).await.unwrap().total, 11);
+        // 我的办件 leaves the forms out, and lists the same cases.
+        let full = list(&db.store, &me, &CaseFilter::default(), 1)
+            .await
+            .unwrap();
+        let bare = CaseFilter {
+            without_data: true,
+            ..Default::default()
+        };
+        let bare = list(&db.store, &me, &bare, 1).await.unwrap();
+        assert_eq!(bare.total, full.total);
+        assert!(
+            full.cases
+                .iter()
+                .any(|c| !c.projection.data.values.is_empty())
+        );
+        assert!(
+            bare.cases
+                .iter()
+                .all(|c| c.projection.data.values.is_empty())
+        );
+        let ids_of =
+            |p: &tongban_cases::CasePage| p.cases.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids_of(&bare), ids_of(&full));
         let this_year: i32 = tongban_cases::beijing_day(Timestamp::now())[..4]
             .parse()
             .unwrap();

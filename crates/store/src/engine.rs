@@ -80,10 +80,23 @@ impl Store {
             Self::sqlite_pools(path, &options).await?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url).map_err(StoreError::Connect)?;
+            // sqlx pings a connection before lending it: a round trip on every query. One that
+            // was busy a moment ago cannot have lost its server unnoticed (sqlx pings it again
+            // as it comes back), so only a connection idle for a second or more is pinged, as
+            // after a quiet spell in which PostgreSQL may have restarted.
             let pool = || {
                 PgPoolOptions::new()
                     .max_connections(options.max_connections)
                     .acquire_timeout(options.acquire_timeout)
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= Duration::from_secs(1) {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .connect_with(opts.clone())
             };
             let writer = pool().await.map_err(StoreError::Connect)?;

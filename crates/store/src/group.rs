@@ -26,6 +26,7 @@ use crate::StoreError;
 /// commits them all, and a `RELEASE` would cost a round trip to the connection's thread); one
 /// that fails rolls back to the newest savepoint of this name, which is its own, and pops it.
 const SAVEPOINT: &str = "SAVEPOINT tongban_member";
+const BEGIN_FIRST: &str = "BEGIN IMMEDIATE; SAVEPOINT tongban_member";
 const ROLLBACK_MEMBER: &str = "ROLLBACK TO tongban_member; RELEASE tongban_member";
 
 type Outcome = Result<(), Arc<sqlx::Error>>;
@@ -75,13 +76,19 @@ impl Group {
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)?;
         guard.settle().await;
-        if !guard.open {
-            guard.execute("BEGIN IMMEDIATE").await?;
+        if guard.open {
+            if let Err(e) = guard.execute(SAVEPOINT).await {
+                guard.finish().await;
+                return Err(e.into());
+            }
+        } else {
+            // One hand-off for both: the group's first member opens the transaction.
+            if let Err(e) = guard.execute(BEGIN_FIRST).await {
+                // Should the savepoint have failed after the BEGIN, leave no transaction open.
+                let _ = guard.execute("ROLLBACK").await;
+                return Err(e.into());
+            }
             guard.open = true;
-        }
-        if let Err(e) = guard.execute(SAVEPOINT).await {
-            guard.finish().await;
-            return Err(e.into());
         }
         Ok(GroupTx {
             guard: Some(guard),

@@ -994,6 +994,7 @@ async fn list(
         state: q.state.clone().filter(|s| CaseState::parse(s).is_some()),
         created_between: q.year.map(cases::year_range),
         only_items: who.visible_items(),
+        without_data: true,
     };
     let page = q.page.unwrap_or(1).max(1);
     let found = cases::list(&state.store, &who.applicant, &filter, page).await?;
@@ -1121,6 +1122,7 @@ async fn report_list(
         state: None,
         created_between: None,
         only_items: who.visible_items(),
+        without_data: false,
     };
     let page = q.page.unwrap_or(1).max(1);
     let found = cases::list(&state.store, &who.applicant, &filter, page).await?;
