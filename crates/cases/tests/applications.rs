@@ -285,6 +285,10 @@ store_test!(
             ..Default::default()
         };
         assert_eq!(list(&db.store, &me, &drafts, 1).await.unwrap().total, 11);
+        // A page past the end is empty and still says how many there are.
+        let beyond = list(&db.store, &me, &drafts, 99).await.unwrap();
+        assert!(beyond.cases.is_empty());
+        assert_eq!(beyond.total, 11);
         // 我的办件 leaves the forms out, and lists the same cases.
         let full = list(&db.store, &me, &CaseFilter::default(), 1)
             .await
