@@ -381,10 +381,9 @@ pub(crate) async fn chain(
     row.updated_at = now.millis();
     row.last_seq = event.seq;
     row.last_digest = event.digest.clone();
-    if !repo::update(tx, &row, prev_seq).await? {
+    if !repo::advance(tx, &row, prev_seq, &event_row(&row.id, &event, payload)).await? {
         return Err(CaseError::Conflict);
     }
-    repo::append_event(tx, &event_row(&row.id, &event, payload)).await?;
     Ok(row)
 }
 

@@ -43,6 +43,31 @@ pub fn row_placeholders(engine: Engine, row: usize, width: usize) -> String {
     format!("({})", each.join(", "))
 }
 
+/// Two INSERTs sent as one statement, so they cost one round trip (PostgreSQL) or one hand-off
+/// to the connection's thread (SQLite). Placeholders are numbered `$N` across both: sqlx binds
+/// SQLite's `$N` by its number, whichever statement holds it.
+pub fn both_inserts(engine: Engine, first: &str, second: &str) -> String {
+    match engine {
+        Engine::Sqlite => format!("{first}; {second}"),
+        // A data-modifying WITH runs once whether or not the statement reads it.
+        Engine::Postgres => format!("WITH first AS ({first}) {second}"),
+    }
+}
+
+/// `update` followed, in the same statement, by `INSERT INTO {into} SELECT {values}` only if the
+/// update changed a row. The statement reports no changed rows when the update matched none.
+pub fn insert_if_updated(engine: Engine, update: &str, into: &str, values: &str) -> String {
+    match engine {
+        // `changes()` is the row count of the last completed statement: the UPDATE.
+        Engine::Sqlite => {
+            format!("{update}; INSERT INTO {into} SELECT {values} WHERE changes() = 1")
+        }
+        Engine::Postgres => format!(
+            "WITH changed AS ({update} RETURNING 1) INSERT INTO {into} SELECT {values} FROM changed"
+        ),
+    }
+}
+
 /// A statement that lets the rest of the transaction commit without waiting for its flush, if
 /// the engine has one (PostgreSQL; SQLite's synchronous setting is per connection).
 pub fn unflushed_commit(engine: Engine) -> Option<&'static str> {

@@ -85,36 +85,55 @@ pub async fn insert(tx: &mut Tx, c: &CaseRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Writes the new projection of case `c.id`, but only if its last event is still `prev_seq`:
-/// two saves racing on one case cannot both append the same event number.
-pub async fn update(tx: &mut Tx, c: &CaseRow, prev_seq: i64) -> Result<bool, StoreError> {
+/// Writes the new projection of case `c.id` and appends its event `e`, but only if its last
+/// event is still `prev_seq`: two saves racing on one case cannot both append the same event
+/// number. False, with nothing written, if another event came first. One statement, so the
+/// writer spends one round trip (one hand-off on SQLite) on both.
+pub async fn advance(
+    tx: &mut Tx,
+    c: &CaseRow,
+    prev_seq: i64,
+    e: &EventRow,
+) -> Result<bool, StoreError> {
+    debug_assert_eq!(c.id, e.case_id);
+    let sql = crate::dialect::insert_if_updated(
+        tx.engine(),
+        "UPDATE cases SET number = $2, state = $3, step = $4, data = $5, updated_at = $6, \
+         submitted_at = $7, expires_at = $8, last_seq = $9, last_digest = $10, \
+         district_code = $12, level = $13, deadline = $14, correction = $15 \
+         WHERE id = $1 AND last_seq = $11",
+        "case_events (case_id, seq, at, actor, kind, payload, prev_digest, digest)",
+        "$1, $16, $17, $18, $19, $20, $21, $22",
+    );
     let n = on_tx!(tx, |conn| {
-        sqlx::query(
-            "UPDATE cases SET number = $2, state = $3, step = $4, data = $5, updated_at = $6, \
-             submitted_at = $7, expires_at = $8, last_seq = $9, last_digest = $10, \
-             district_code = $12, level = $13, deadline = $14, correction = $15 \
-             WHERE id = $1 AND last_seq = $11",
-        )
-        .bind(&c.id)
-        .bind(&c.number)
-        .bind(&c.state)
-        .bind(&c.step)
-        .bind(&c.data)
-        .bind(c.updated_at)
-        .bind(c.submitted_at)
-        .bind(c.expires_at)
-        .bind(c.last_seq)
-        .bind(&c.last_digest)
-        .bind(prev_seq)
-        .bind(&c.district_code)
-        .bind(&c.level)
-        .bind(&c.deadline)
-        .bind(&c.correction)
-        .execute(conn)
-        .await?
-        .rows_affected()
+        sqlx::query(&sql)
+            .bind(&c.id)
+            .bind(&c.number)
+            .bind(&c.state)
+            .bind(&c.step)
+            .bind(&c.data)
+            .bind(c.updated_at)
+            .bind(c.submitted_at)
+            .bind(c.expires_at)
+            .bind(c.last_seq)
+            .bind(&c.last_digest)
+            .bind(prev_seq)
+            .bind(&c.district_code)
+            .bind(&c.level)
+            .bind(&c.deadline)
+            .bind(&c.correction)
+            .bind(e.seq)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.kind)
+            .bind(&e.payload)
+            .bind(&e.prev_digest)
+            .bind(&e.digest)
+            .execute(conn)
+            .await?
+            .rows_affected()
     });
-    Ok(n == 1)
+    Ok(n > 0)
 }
 
 pub async fn append_event(tx: &mut Tx, e: &EventRow) -> Result<(), StoreError> {

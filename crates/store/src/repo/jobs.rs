@@ -84,21 +84,45 @@ pub async fn enqueue_if_absent(tx: &mut Tx, job: &NewJob) -> Result<bool, StoreE
         .is_some())
 }
 
-/// Inserts `job` with the given conflict clause; the id of the row written, if one was.
-async fn insert(tx: &mut Tx, job: &NewJob, on_conflict: &str) -> Result<Option<JobId>, StoreError> {
-    let sql = format!(
+/// The INSERT of a job row, its placeholders numbered from `$first`, in the order
+/// [`bind_job!`] binds them.
+pub(crate) fn insert_sql(first: usize, on_conflict: &str) -> String {
+    let p = |i: usize| format!("${}", first + i);
+    format!(
         "INSERT INTO jobs (id, kind, payload, dedupe_key, state, run_at, attempts, max_attempts, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'queued', $5, 0, $6, $7, $7) {on_conflict} RETURNING id"
-    );
-    let id: Option<String> = on_tx!(tx, |c| {
-        sqlx::query_scalar(&sql)
-            .bind(JobId::new().as_str())
+         VALUES ({}, {}, {}, {}, 'queued', {}, 0, {}, {}, {}) {on_conflict}",
+        p(0),
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6),
+        p(6)
+    )
+}
+
+/// Binds a new job's row to `query` for [`insert_sql`]'s placeholders.
+macro_rules! bind_job {
+    ($query:expr, $job:expr) => {{
+        let job: &$crate::jobs::NewJob = $job;
+        $query
+            .bind(tongban_domain::ids::JobId::new().as_str().to_string())
             .bind(&job.kind)
             .bind(job.payload.to_string())
             .bind(job.dedupe_key.as_deref())
             .bind(job.run_at.millis())
             .bind(job.max_attempts)
-            .bind(Timestamp::now().millis())
+            .bind(tongban_domain::Timestamp::now().millis())
+    }};
+}
+pub(crate) use bind_job;
+
+/// Inserts `job` with the given conflict clause; the id of the row written, if one was.
+async fn insert(tx: &mut Tx, job: &NewJob, on_conflict: &str) -> Result<Option<JobId>, StoreError> {
+    let sql = format!("{} RETURNING id", insert_sql(1, on_conflict));
+    let id: Option<String> = on_tx!(tx, |c| {
+        bind_job!(sqlx::query_scalar(&sql), job)
             .fetch_optional(c)
             .await?
     });

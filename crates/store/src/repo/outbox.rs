@@ -84,29 +84,33 @@ impl TryFrom<Row> for OutboxRow {
 const COLUMNS: &str =
     "id, destination, case_id, kind, payload, created_at, delivered_at, attempts, last_error";
 
-/// Queues `m` in `tx` with the job that delivers it; returns the message id.
+/// Queues `m` in `tx` with the job that delivers it, in one statement; returns the message id.
 pub async fn push(tx: &mut Tx, m: &NewMessage) -> Result<String, StoreError> {
     let id = uuid::Uuid::now_v7().to_string();
-    on_tx!(tx, |c| {
-        sqlx::query(&format!(
-            "INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, NULL)"
-        ))
-        .bind(&id)
-        .bind(&m.destination)
-        .bind(m.case_id.as_deref())
-        .bind(&m.kind)
-        .bind(m.payload.to_string())
-        .bind(Timestamp::now().millis())
-        .execute(c)
-        .await?
-        .rows_affected()
-    });
     let mut job = NewJob::new(
         DELIVER_JOB,
         serde_json::json!({ "destination": m.destination, "id": id }),
     );
     job.max_attempts = DELIVER_ATTEMPTS;
-    jobs::enqueue(tx, &job).await?;
+    // The delivery job has no dedupe key, so its INSERT cannot conflict.
+    let sql = crate::dialect::both_inserts(
+        tx.engine(),
+        &format!("INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, NULL, 0, NULL)"),
+        &jobs::insert_sql(7, ""),
+    );
+    on_tx!(tx, |c| {
+        let message = sqlx::query(&sql)
+            .bind(&id)
+            .bind(&m.destination)
+            .bind(m.case_id.as_deref())
+            .bind(&m.kind)
+            .bind(m.payload.to_string())
+            .bind(Timestamp::now().millis());
+        jobs::bind_job!(message, &job)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
     Ok(id)
 }
 
