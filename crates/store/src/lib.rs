@@ -28,7 +28,7 @@ pub mod testing;
 pub use engine::{Engine, Store, StoreOptions, Tx};
 pub use error::StoreError;
 pub use repo::{
-    activations, audit, batches, case_index, cases, certificates, challenges, documents,
+    activations, audit, batches, case_index, cases, certificates, chain, challenges, documents,
     enterprises, external_accounts, individuals, jobs, ledgers, officer_certificates, officers,
     outbox, rate_limits, sessions, signatures,
 };

@@ -100,6 +100,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "outbox",
         sql: include_str!("../migrations/0017_outbox.sql"),
     },
+    Migration {
+        version: 18,
+        name: "chain",
+        sql: include_str!("../migrations/0018_chain.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -6,6 +6,7 @@ pub mod batches;
 pub mod case_index;
 pub mod cases;
 pub mod certificates;
+pub mod chain;
 pub mod challenges;
 pub mod documents;
 pub mod enterprises;

@@ -1,0 +1,486 @@
+//! Rows of 固废链, the verifiable log (`tongban-ledger` holds the tree and the rules): its
+//! entries (the leaves, in order), the hashes of its complete subtrees, the state each business
+//! key was left in, and the signed checkpoints with the witnesses' cosignatures.
+use crate::{Store, StoreError, Tx, dialect};
+
+/// An entry as stored: leaf `seq` of the tree.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EntryRow {
+    pub seq: i64,
+    pub contract: String,
+    pub version: i32,
+    pub business_key: String,
+    pub operation: String,
+    pub payload: String,
+    pub payload_sm3: String,
+    pub app_id: String,
+    pub app_signature: String,
+    pub at: i64,
+    /// The key's previous entry under the same contract.
+    pub prev_seq: Option<i64>,
+    pub leaf_hash: Vec<u8>,
+}
+
+const ENTRY_COLUMNS: &str = "seq, contract, version, business_key, operation, payload, \
+    payload_sm3, app_id, app_signature, at, prev_seq, leaf_hash";
+
+/// A complete subtree's hash: the `2^level` leaves from `idx << level`.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct NodeRow {
+    pub level: i32,
+    pub idx: i64,
+    pub hash: Vec<u8>,
+}
+
+/// Where a business key stands under its contract.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KeyRow {
+    pub contract: String,
+    pub business_key: String,
+    pub state: String,
+    /// The 备案号 (or other reference) the key may also be found by.
+    pub reference: Option<String>,
+    pub last_seq: i64,
+    pub entries: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CheckpointRow {
+    pub height: i64,
+    pub tree_size: i64,
+    pub root: Vec<u8>,
+    pub at: i64,
+    pub signature: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CosignatureRow {
+    pub height: i64,
+    pub witness: String,
+    pub signature: Vec<u8>,
+    pub at: i64,
+}
+
+/// The log's size and last checkpoint's height, as they stand for `tx`.
+pub async fn head(tx: &mut Tx) -> Result<(i64, i64), StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT size, height FROM chain_head WHERE id = 1"
+    )
+    .fetch_one(c)
+    .await?))
+}
+
+/// Takes `entries` more leaves and one more checkpoint: returns the first new leaf's index and
+/// the new checkpoint's height. On PostgreSQL the row stays locked until `tx` ends, so appenders
+/// on several instances take turns.
+pub async fn grow(tx: &mut Tx, entries: i64) -> Result<(i64, i64), StoreError> {
+    let (size, height): (i64, i64) = on_tx!(tx, |c| {
+        sqlx::query_as(
+            "UPDATE chain_head SET size = size + $1, height = height + 1 WHERE id = 1 \
+             RETURNING size, height",
+        )
+        .bind(entries)
+        .fetch_one(c)
+        .await?
+    });
+    Ok((size - entries, height))
+}
+
+/// The log's size as readers see it.
+pub async fn size(store: &Store) -> Result<i64, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_scalar(
+        "SELECT size FROM chain_head WHERE id = 1"
+    )
+    .fetch_one(e)
+    .await?))
+}
+
+/// Rows of at most this many parameters per INSERT.
+const MAX_PARAMS: usize = 900;
+
+pub async fn insert_entries(tx: &mut Tx, rows: &[EntryRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(MAX_PARAMS / 12) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| dialect::row_placeholders(tx.engine(), i, 12))
+            .collect();
+        let sql = format!(
+            "INSERT INTO chain_entries ({ENTRY_COLUMNS}) VALUES {}",
+            values.join(", ")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.seq)
+                    .bind(&r.contract)
+                    .bind(r.version)
+                    .bind(&r.business_key)
+                    .bind(&r.operation)
+                    .bind(&r.payload)
+                    .bind(&r.payload_sm3)
+                    .bind(&r.app_id)
+                    .bind(&r.app_signature)
+                    .bind(r.at)
+                    .bind(r.prev_seq)
+                    .bind(&r.leaf_hash);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+pub async fn insert_nodes(tx: &mut Tx, rows: &[NodeRow]) -> Result<(), StoreError> {
+    for chunk in rows.chunks(MAX_PARAMS / 3) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| dialect::row_placeholders(tx.engine(), i, 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO chain_nodes (level, idx, hash) VALUES {}",
+            values.join(", ")
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q.bind(r.level).bind(r.idx).bind(&r.hash);
+            }
+            q.execute(c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+fn nodes_sql(engine: crate::Engine, wanted: usize) -> String {
+    let each: Vec<String> = (0..wanted)
+        .map(|i| match engine {
+            crate::Engine::Sqlite => "(level = ? AND idx = ?)".to_string(),
+            crate::Engine::Postgres => format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2),
+        })
+        .collect();
+    format!(
+        "SELECT level, idx, hash FROM chain_nodes WHERE {}",
+        each.join(" OR ")
+    )
+}
+
+/// The stored hashes of the subtrees `wanted` (level, index), in one query; missing ones are
+/// left out.
+pub async fn nodes(store: &Store, wanted: &[(i32, i64)]) -> Result<Vec<NodeRow>, StoreError> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = nodes_sql(store.engine(), wanted.len());
+    Ok(on_reader!(store, |e| {
+        let mut q = sqlx::query_as(&sql);
+        for (level, idx) in wanted {
+            q = q.bind(*level).bind(*idx);
+        }
+        q.fetch_all(e).await?
+    }))
+}
+
+/// [`nodes`] read through the writing transaction.
+pub async fn nodes_in(tx: &mut Tx, wanted: &[(i32, i64)]) -> Result<Vec<NodeRow>, StoreError> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = nodes_sql(tx.engine(), wanted.len());
+    Ok(on_tx!(tx, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for (level, idx) in wanted {
+            q = q.bind(*level).bind(*idx);
+        }
+        q.fetch_all(c).await?
+    }))
+}
+
+pub async fn key_in(
+    tx: &mut Tx,
+    contract: &str,
+    business_key: &str,
+) -> Result<Option<KeyRow>, StoreError> {
+    Ok(on_tx!(tx, |c| sqlx::query_as(
+        "SELECT contract, business_key, state, reference, last_seq, entries FROM chain_keys \
+         WHERE contract = $1 AND business_key = $2"
+    )
+    .bind(contract)
+    .bind(business_key)
+    .fetch_optional(c)
+    .await?))
+}
+
+pub async fn key(
+    store: &Store,
+    contract: &str,
+    business_key: &str,
+) -> Result<Option<KeyRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT contract, business_key, state, reference, last_seq, entries FROM chain_keys \
+         WHERE contract = $1 AND business_key = $2"
+    )
+    .bind(contract)
+    .bind(business_key)
+    .fetch_optional(e)
+    .await?))
+}
+
+/// The keys of `contract` found by their reference (备案号).
+pub async fn keys_by_reference(
+    store: &Store,
+    contract: &str,
+    reference: &str,
+) -> Result<Vec<KeyRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT contract, business_key, state, reference, last_seq, entries FROM chain_keys \
+         WHERE contract = $1 AND reference = $2 ORDER BY business_key"
+    )
+    .bind(contract)
+    .bind(reference)
+    .fetch_all(e)
+    .await?))
+}
+
+pub async fn put_key(tx: &mut Tx, k: &KeyRow) -> Result<(), StoreError> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO chain_keys (contract, business_key, state, reference, last_seq, entries) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (contract, business_key) DO UPDATE SET \
+             state = excluded.state, reference = excluded.reference, \
+             last_seq = excluded.last_seq, entries = excluded.entries",
+        )
+        .bind(&k.contract)
+        .bind(&k.business_key)
+        .bind(&k.state)
+        .bind(&k.reference)
+        .bind(k.last_seq)
+        .bind(k.entries)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+/// Every entry of a key under `contract`, oldest first.
+pub async fn entries_of_key(
+    store: &Store,
+    contract: &str,
+    business_key: &str,
+) -> Result<Vec<EntryRow>, StoreError> {
+    let sql = format!(
+        "SELECT {ENTRY_COLUMNS} FROM chain_entries WHERE contract = $1 AND business_key = $2 \
+         ORDER BY seq"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(contract)
+        .bind(business_key)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Entries from leaf `from` on, at most `limit`.
+pub async fn entries_from(
+    store: &Store,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<EntryRow>, StoreError> {
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS} FROM chain_entries WHERE seq >= $1 ORDER BY seq LIMIT $2");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(from)
+        .bind(limit)
+        .fetch_all(e)
+        .await?))
+}
+
+pub async fn insert_checkpoint(tx: &mut Tx, cp: &CheckpointRow) -> Result<(), StoreError> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO chain_checkpoints (height, tree_size, root, at, signature) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(cp.height)
+        .bind(cp.tree_size)
+        .bind(&cp.root)
+        .bind(cp.at)
+        .bind(&cp.signature)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    Ok(())
+}
+
+const CHECKPOINT_COLUMNS: &str = "height, tree_size, root, at, signature";
+
+pub async fn latest_checkpoint(store: &Store) -> Result<Option<CheckpointRow>, StoreError> {
+    let sql =
+        format!("SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints ORDER BY height DESC LIMIT 1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .fetch_optional(e)
+        .await?))
+}
+
+pub async fn checkpoint(store: &Store, height: i64) -> Result<Option<CheckpointRow>, StoreError> {
+    let sql = format!("SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints WHERE height = $1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(height)
+        .fetch_optional(e)
+        .await?))
+}
+
+/// Checkpoints from `height` on, oldest first, at most `limit`.
+pub async fn checkpoints_from(
+    store: &Store,
+    height: i64,
+    limit: i64,
+) -> Result<Vec<CheckpointRow>, StoreError> {
+    let sql = format!(
+        "SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints WHERE height >= $1 \
+         ORDER BY height LIMIT $2"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(height)
+        .bind(limit)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Records a witness's cosignature; false if it had already cosigned that checkpoint.
+pub async fn add_cosignature(store: &Store, c: &CosignatureRow) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = on_tx!(&mut tx, |conn| {
+        sqlx::query(
+            "INSERT INTO chain_cosignatures (height, witness, signature, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (height, witness) DO NOTHING",
+        )
+        .bind(c.height)
+        .bind(&c.witness)
+        .bind(&c.signature)
+        .bind(c.at)
+        .execute(conn)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+pub async fn cosignatures(store: &Store, height: i64) -> Result<Vec<CosignatureRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT height, witness, signature, at FROM chain_cosignatures WHERE height = $1 \
+         ORDER BY witness"
+    )
+    .bind(height)
+    .fetch_all(e)
+    .await?))
+}
+
+/// The last checkpoint of log `origin` this store's witness cosigned.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WitnessedRow {
+    pub origin: String,
+    pub height: i64,
+    pub tree_size: i64,
+    pub root: Vec<u8>,
+    pub at: i64,
+    pub signature: Vec<u8>,
+}
+
+/// Two signed checkpoints that cannot both be true.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EvidenceRow {
+    pub id: String,
+    pub origin: String,
+    pub reason: String,
+    pub cosigned_body: String,
+    pub cosigned_signature: Vec<u8>,
+    pub offered_body: String,
+    pub offered_signature: Vec<u8>,
+    pub at: i64,
+}
+
+pub async fn witnessed(store: &Store, origin: &str) -> Result<Option<WitnessedRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT origin, height, tree_size, root, at, signature FROM witness_checkpoints \
+         WHERE origin = $1"
+    )
+    .bind(origin)
+    .fetch_optional(e)
+    .await?))
+}
+
+/// Records `w` as the last cosigned checkpoint of its log, if it is newer than the one
+/// recorded; false if another check got there first.
+pub async fn advance_witnessed(store: &Store, w: &WitnessedRow) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO witness_checkpoints (origin, height, tree_size, root, at, signature) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (origin) DO UPDATE SET \
+             height = excluded.height, tree_size = excluded.tree_size, root = excluded.root, \
+             at = excluded.at, signature = excluded.signature \
+             WHERE witness_checkpoints.height < excluded.height",
+        )
+        .bind(&w.origin)
+        .bind(w.height)
+        .bind(w.tree_size)
+        .bind(&w.root)
+        .bind(w.at)
+        .bind(&w.signature)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+pub async fn add_evidence(store: &Store, e: &EvidenceRow) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "INSERT INTO witness_evidence (id, origin, reason, cosigned_body, cosigned_signature, \
+             offered_body, offered_signature, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&e.id)
+        .bind(&e.origin)
+        .bind(&e.reason)
+        .bind(&e.cosigned_body)
+        .bind(&e.cosigned_signature)
+        .bind(&e.offered_body)
+        .bind(&e.offered_signature)
+        .bind(e.at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The evidence a witness has kept, newest first.
+pub async fn evidence(store: &Store) -> Result<Vec<EvidenceRow>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT id, origin, reason, cosigned_body, cosigned_signature, offered_body, \
+         offered_signature, at FROM witness_evidence ORDER BY at DESC, id DESC"
+    )
+    .fetch_all(e)
+    .await?))
+}
+
+/// Heights with at least `at_least` cosignatures, highest first, at most `limit`.
+pub async fn cosigned_heights(
+    store: &Store,
+    at_least: i64,
+    limit: i64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_scalar(
+        "SELECT height FROM chain_cosignatures GROUP BY height HAVING COUNT(*) >= $1 \
+         ORDER BY height DESC LIMIT $2"
+    )
+    .bind(at_least)
+    .bind(limit)
+    .fetch_all(e)
+    .await?))
+}
