@@ -55,6 +55,38 @@ pub struct Config {
     /// A holiday schedule (`date,holiday|workday,name` lines) replacing the one built in, for
     /// the working-day deadlines; empty means the built-in official schedule.
     pub holidays_file: PathBuf,
+    /// `[ledger]`: 固废链, the four-province verifiable log.
+    pub ledger: LedgerSection,
+}
+
+/// `[ledger]` in the file: the log's name, the provinces' witnesses and the quorum.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LedgerSection {
+    /// The log's name in its checkpoints.
+    pub origin: String,
+    /// Signatures (the log's own included) that make a checkpoint final; absent means 3 of 4
+    /// with three witnesses, or all of them with fewer.
+    pub quorum: Option<usize>,
+    /// `[[ledger.witnesses]]`: `name` and `public_key_file` (an SM2 public key, PEM).
+    pub witnesses: Vec<WitnessSection>,
+}
+
+impl Default for LedgerSection {
+    fn default() -> Self {
+        Self {
+            origin: "shanghai-eeb/solid-waste".into(),
+            quorum: None,
+            witnesses: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessSection {
+    pub name: String,
+    pub public_key_file: PathBuf,
 }
 
 /// `[city_platform]` in the file.
@@ -124,6 +156,7 @@ impl Default for Config {
             licence_registry: None,
             city_platform: None,
             holidays_file: PathBuf::new(),
+            ledger: LedgerSection::default(),
         }
     }
 }
@@ -155,7 +188,38 @@ impl Config {
         config.licence_registry()?;
         config.calendar()?;
         config.city_platform()?;
+        config.ledger_witnesses()?;
         Ok(config)
+    }
+
+    /// The ledger's witnesses with their keys, and the quorum, checked.
+    pub fn ledger_witnesses(&self) -> anyhow::Result<(tongban_ledger::witness::Witnesses, usize)> {
+        let mut witnesses = Vec::new();
+        for w in &self.ledger.witnesses {
+            let pem = std::fs::read_to_string(&w.public_key_file).map_err(|e| {
+                anyhow::anyhow!(
+                    "配置有误：ledger.witnesses“{}”的 public_key_file {}：{e}",
+                    w.name,
+                    w.public_key_file.display()
+                )
+            })?;
+            let key = tongban_crypto::Sm2PublicKey::from_pem(&pem).map_err(|e| {
+                anyhow::anyhow!("配置有误：ledger.witnesses“{}”的公钥：{e}", w.name)
+            })?;
+            witnesses.push((w.name.clone(), key));
+        }
+        let most = 1 + witnesses.len();
+        let quorum = self
+            .ledger
+            .quorum
+            .unwrap_or(tongban_ledger::witness::DEFAULT_QUORUM.min(most));
+        if quorum == 0 || quorum > most {
+            anyhow::bail!(
+                "配置有误：ledger.quorum 应在 1 到 {most}（账本自己的签名加 {} 个见证节点）之间",
+                witnesses.len()
+            );
+        }
+        Ok((tongban_ledger::witness::Witnesses(witnesses), quorum))
     }
 
     /// The city platform's base URL, checked, if configured.

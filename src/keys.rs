@@ -2,6 +2,8 @@
 //! - `ca.cert.pem`, `ca.key.pem`: the Tongban CA that issues SM2 certificates;
 //! - `seal.key.pem`: the bureau's SM2 e-seal key, which signs licence QR codes and seals issued
 //!   documents (its public key is served at `/verify/public-key.pem` for offline checks);
+//! - `ledger.key.pem`: the 固废链's SM2 key, which signs its checkpoints (public at
+//!   `/ledger/v1/public-key.pem`, and given to the provinces' witnesses);
 //! - `fields.toml`: SM4 keys for sensitive stored fields (`keys = { id = "32 hex" }`, `active`,
 //!   and `index` for the blind index). Add a key and make it active to rotate; keep the old ones
 //!   as long as values sealed with them remain.
@@ -20,6 +22,8 @@ pub struct Keys {
     pub ca: Ca,
     pub fields: FieldCipher,
     pub seal: tongban_crypto::Sm2KeyPair,
+    /// 固废链's checkpoint-signing key.
+    pub ledger: tongban_crypto::Sm2KeyPair,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -74,17 +78,26 @@ pub fn load_or_create(dir: &Path) -> anyhow::Result<Keys> {
     };
     let fields = FieldCipher::new(&field_keys.keys, &field_keys.active, &field_keys.index)
         .with_context(|| format!("{} 中的密钥有误", fields_path.display()))?;
-    let seal_path = dir.join("seal.key.pem");
-    let seal = if seal_path.exists() {
-        tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&std::fs::read_to_string(&seal_path)?)
-            .with_context(|| format!("{} 中的印章密钥有误", seal_path.display()))?
-    } else {
-        let key = tongban_crypto::Sm2KeyPair::generate();
-        write_secret(&seal_path, &key.to_pkcs8_pem())?;
-        tracing::warn!(dir = %dir.display(), "generated a new e-seal key");
-        key
-    };
-    Ok(Keys { ca, fields, seal })
+    let seal = sm2_key(&dir.join("seal.key.pem"), "印章密钥")?;
+    let ledger = sm2_key(&dir.join("ledger.key.pem"), "固废链签名密钥")?;
+    Ok(Keys {
+        ca,
+        fields,
+        seal,
+        ledger,
+    })
+}
+
+/// The SM2 key in `path` (PKCS#8 PEM), made and written there first if it is missing.
+pub fn sm2_key(path: &Path, what: &str) -> anyhow::Result<tongban_crypto::Sm2KeyPair> {
+    if path.exists() {
+        return tongban_crypto::Sm2KeyPair::from_pkcs8_pem(&std::fs::read_to_string(path)?)
+            .with_context(|| format!("{} 中的{what}有误", path.display()));
+    }
+    let key = tongban_crypto::Sm2KeyPair::generate();
+    write_secret(path, &key.to_pkcs8_pem())?;
+    tracing::warn!(path = %path.display(), "generated a new {what}");
+    Ok(key)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod config;
 mod demo;
 mod doc;
 mod keys;
+mod ledger;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -55,6 +56,37 @@ enum Command {
     Doc {
         #[command(subcommand)]
         command: doc::DocCommand,
+    },
+    /// 固废链: register access applications, audit the log (哈希核验).
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
+    },
+    /// Run a province's witness of a 固废链 log: cosign each new checkpoint that is consistent
+    /// with the last one cosigned; refuse (and keep the evidence of) any other. Its state is in
+    /// this configuration's database.
+    Witness {
+        /// The log's base URL.
+        #[arg(long)]
+        log_url: String,
+        /// This witness's name as the log knows it (jiangsu, zhejiang, anhui).
+        #[arg(long)]
+        name: String,
+        /// This witness's SM2 key (PKCS#8 PEM); made there if missing.
+        #[arg(long)]
+        key: PathBuf,
+        /// The log's public key (PEM, as `/ledger/v1/public-key.pem` serves it).
+        #[arg(long)]
+        log_key: PathBuf,
+        /// The log's name in its checkpoints.
+        #[arg(long, default_value = "shanghai-eeb/solid-waste")]
+        origin: String,
+        /// Seconds between checks.
+        #[arg(long, default_value_t = 2)]
+        every: u64,
+        /// Check once and exit.
+        #[arg(long)]
+        once: bool,
     },
     /// Enterprise certificates: issue one (the 一证通 counter) or answer a login challenge (the 一证通 client).
     Cert {
@@ -155,6 +187,27 @@ fn main() -> anyhow::Result<()> {
                 command: AuditCommand::Verify,
             } => audit_verify(config).await,
             Command::Cert { command } => cert(config, command).await,
+            Command::Ledger { command } => ledger::run(config, command).await,
+            Command::Witness {
+                log_url,
+                name,
+                key,
+                log_key,
+                origin,
+                every,
+                once,
+            } => {
+                let args = ledger::WitnessArgs {
+                    log_url,
+                    name,
+                    key,
+                    log_key,
+                    origin,
+                    every: Duration::from_secs(every.max(1)),
+                    once,
+                };
+                ledger::witness(config, args).await
+            }
             Command::Doc { command } => doc::run(config, command).await,
         }
     })
@@ -225,7 +278,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!("{}", demo::describe(&seeded, &base_url));
     }
 
-    let keys::Keys { ca, fields, seal } = keys;
+    let keys::Keys {
+        ca,
+        fields,
+        seal,
+        ledger: ledger_key,
+    } = keys;
     let public_url = if config.public_url.is_empty() {
         base_url.clone()
     } else {
@@ -249,6 +307,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         None => std::sync::Arc::new(tongban_platform::LoggingPlatform),
     };
     let calendar = std::sync::Arc::new(config.calendar()?);
+    let (witnesses, quorum) = config.ledger_witnesses()?;
+    if witnesses.0.is_empty() {
+        tracing::warn!("固废链 has no witnesses: its checkpoints are final on its own signature");
+    }
+    let ledger = tongban_ledger::service::Ledger::start(
+        store.clone(),
+        tongban_ledger::log::Log::new(config.ledger.origin.clone(), ledger_key),
+        witnesses,
+        quorum,
+        fields.clone(),
+    );
     let purge_store = store.clone();
     let housekeeping = Duration::from_secs(config.housekeeping_secs.max(1));
     let mut scheduler = Scheduler::builder(store.clone())
@@ -263,14 +332,38 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 tx.commit().await?;
                 let hour_ago = tongban_domain::Timestamp(now.millis() - 3_600_000);
                 let counters = tongban_store::rate_limits::purge(&store, hour_ago).await?;
+                // A nonce needs keeping only while its call's timestamp could still pass.
+                let nonces = tongban_store::chain::purge_nonces(
+                    &store,
+                    now.millis() - 2 * tongban_ledger::apps::CLOCK_SKEW_MS,
+                )
+                .await?;
                 tracing::info!(
                     sessions,
                     challenges,
                     sign_ons,
                     counters,
-                    "expired sessions, login challenges, sign-ons and rate counters removed"
+                    nonces,
+                    "expired sessions, login challenges, sign-ons, rate counters and nonces removed"
                 );
                 Ok(())
+            }
+        })
+        .every("ledger.push", Duration::from_secs(1), {
+            let ledger = ledger.clone();
+            let deliver = std::sync::Arc::new(ledger::HttpDeliver::new());
+            move || {
+                let (ledger, deliver) = (ledger.clone(), deliver.clone());
+                async move {
+                    let pushed = ledger
+                        .push_due(deliver.as_ref())
+                        .await
+                        .map_err(|e| tongban_jobs::JobFailure(format!("固废链推送失败：{e}")))?;
+                    if pushed > 0 {
+                        tracing::info!(pushed, "固废链 entries pushed to subscribers");
+                    }
+                    Ok(())
+                }
             }
         })
         .every("drafts.purge", housekeeping, {
@@ -335,6 +428,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let jobs = tokio::spawn(scheduler.run(jobs_stopped));
 
     let state = tongban_web::AppState {
+        ledger,
         store: store.clone(),
         files,
         config: config.web(),

@@ -9,7 +9,7 @@ pub mod field;
 pub mod sm2;
 pub mod sm4;
 
-pub use digest::{Sm3Digest, Sm3Hasher, sm3};
+pub use digest::{Sm3Digest, Sm3Hasher, hmac_sm3, sm3, verify_hmac_sm3};
 pub use field::FieldCipher;
 pub use sm2::{Sm2KeyPair, Sm2PublicKey};
 

@@ -54,6 +54,25 @@ impl Entry {
         )
     }
 
+    /// The entry as the API and the pushes give it: its fields, the payload's SM3 and the leaf
+    /// hash, so a receiver can rebuild and check the leaf.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "seq": self.seq,
+            "contract": self.contract,
+            "version": self.version,
+            "key": self.key,
+            "operation": self.operation,
+            "payload": self.payload,
+            "payload_sm3": self.payload_sm3(),
+            "app": self.app_id,
+            "app_signature": self.app_signature,
+            "at": self.at,
+            "prev": self.prev,
+            "leaf_hash": hex::encode(self.leaf_hash()),
+        })
+    }
+
     /// RFC 6962's leaf hash of [`Entry::leaf_text`], over SM3.
     pub fn leaf_hash(&self) -> Hash {
         Sm3::leaf(self.leaf_text().as_bytes())

@@ -5,12 +5,22 @@
 //! crate holds the tree and the rules, free of SQL and HTTP.
 #![forbid(unsafe_code)]
 
-pub mod merkle;
-
-pub use merkle::{Frontier, Hash, MemoryTree, NodeId, Plan, ProofError, Sha256, Sm3, TreeHasher};
-pub mod audit;
+pub mod apps;
 pub mod checkpoint;
 pub mod contracts;
 pub mod entry;
+pub mod merkle;
+// What runs on a store: the server's log, the witnesses, the audit. Without the `server`
+// feature (the SDK) the crate is the formats and the checks alone.
+#[cfg(feature = "server")]
+pub mod audit;
+#[cfg(feature = "server")]
 pub mod log;
+#[cfg(feature = "server")]
+pub mod push;
+#[cfg(feature = "server")]
+pub mod service;
+#[cfg(feature = "server")]
 pub mod witness;
+
+pub use merkle::{Frontier, Hash, MemoryTree, NodeId, Plan, ProofError, Sha256, Sm3, TreeHasher};

@@ -39,6 +39,9 @@ pub struct Request {
     pub payload: String,
     pub app_id: String,
     pub app_signature: String,
+    /// The nonce of the signed call that carried it: recorded in the batch's transaction, so a
+    /// replayed call is refused on any instance.
+    pub nonce: Option<String>,
 }
 
 /// Why a request was refused.
@@ -50,6 +53,8 @@ pub enum Refusal {
     BadField(&'static str),
     #[error("载荷超过1 MiB")]
     PayloadTooLarge,
+    #[error("重复的请求：该 nonce 已使用过")]
+    Replayed,
 }
 
 /// The outcome of a batch: each request's leaf index or why it was refused, and the
@@ -162,6 +167,7 @@ impl Log {
     ) -> Result<Appended, LedgerError> {
         let now = Timestamp::now().millis();
         let mut tx = store.begin().await?;
+        let replayed = self.replayed(&mut tx, requests, now).await?;
         let mut overlay = Overlay {
             known: HashMap::new(),
             tx: &mut tx,
@@ -169,6 +175,10 @@ impl Log {
         // Each request against the states the ones before it left.
         let mut checked: Vec<Result<(usize, Vec<contracts::KeyChange>), Refusal>> = Vec::new();
         for (i, r) in requests.iter().enumerate() {
+            if replayed[i] {
+                checked.push(Err(Refusal::Replayed));
+                continue;
+            }
             if let Err(why) = check_fields(r) {
                 checked.push(Err(why));
                 continue;
@@ -202,9 +212,10 @@ impl Log {
         }
         let accepted = checked.iter().filter(|c| c.is_ok()).count() as i64;
         if accepted == 0 {
-            // Nothing to write: the dropped transaction rolls back.
+            // Nothing to append; the nonces stay used, so a refused call cannot be replayed
+            // once the states have moved on.
             drop(overlay);
-            drop(tx);
+            tx.commit().await?;
             return Ok(Appended {
                 // Every one of them was refused.
                 results: checked
@@ -327,6 +338,42 @@ impl Log {
                 signature,
             }),
         })
+    }
+
+    /// Records the requests' nonces; true for each request whose nonce was used before (or
+    /// earlier in the batch).
+    async fn replayed(
+        &self,
+        tx: &mut Tx,
+        requests: &[Request],
+        now: i64,
+    ) -> Result<Vec<bool>, LedgerError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut first = vec![false; requests.len()];
+        let mut wanted = Vec::new();
+        for (i, r) in requests.iter().enumerate() {
+            let Some(nonce) = &r.nonce else { continue };
+            if seen.insert((r.app_id.clone(), nonce.clone())) {
+                first[i] = true;
+                wanted.push((r.app_id.clone(), nonce.clone()));
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(requests.iter().map(|r| r.nonce.is_some()).collect());
+        }
+        let fresh: std::collections::HashSet<(String, String)> =
+            chain::use_nonces(tx, &wanted, now)
+                .await?
+                .into_iter()
+                .collect();
+        Ok(requests
+            .iter()
+            .enumerate()
+            .map(|(i, r)| match &r.nonce {
+                None => false,
+                Some(n) => !(first[i] && fresh.contains(&(r.app_id.clone(), n.clone()))),
+            })
+            .collect())
     }
 
     async fn frontier_in(&self, tx: &mut Tx, size: u64) -> Result<Frontier, LedgerError> {

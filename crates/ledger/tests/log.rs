@@ -17,6 +17,7 @@ fn request(contract: &str, key: &str, operation: &str, payload: &str) -> Request
         payload: payload.into(),
         app_id: "jiangsu-eeb".into(),
         app_signature: "00ff".into(),
+        nonce: None,
     }
 }
 

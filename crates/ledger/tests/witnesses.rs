@@ -19,6 +19,7 @@ fn filing(key: &str, no: &str) -> Request {
         payload: format!(r#"{{"filing_no":"{no}"}}"#),
         app_id: "shanghai-eeb".into(),
         app_signature: "00".into(),
+        nonce: None,
     }
 }
 

@@ -105,6 +105,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "chain",
         sql: include_str!("../migrations/0018_chain.sql"),
     },
+    Migration {
+        version: 19,
+        name: "chain_apps",
+        sql: include_str!("../migrations/0019_chain_apps.sql"),
+    },
+    Migration {
+        version: 20,
+        name: "chain_subscriptions",
+        sql: include_str!("../migrations/0020_chain_subscriptions.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -14,6 +14,7 @@ mod enterprise;
 mod error;
 mod health;
 mod individual;
+pub mod ledger_api;
 mod middleware;
 mod portal;
 mod rate_limit;
@@ -79,6 +80,8 @@ pub struct AppState {
     pub prefill: Vec<Arc<dyn tongban_engine::prefill::PrefillSource>>,
     /// The bureau as issuer of documents: its seal key, the renderer, its public address.
     pub bureau: Arc<tongban_cases::issuing::Bureau>,
+    /// 固废链, the four-province verifiable log, with its batcher and access applications.
+    pub ledger: Arc<tongban_ledger::service::Ledger>,
 }
 
 impl AppState {
@@ -110,6 +113,7 @@ pub fn app(state: AppState) -> Router {
         .merge(applications::routes())
         .merge(verify::routes())
         .merge(signing::routes())
+        .merge(ledger_api::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

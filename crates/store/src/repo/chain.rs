@@ -484,3 +484,241 @@ pub async fn cosigned_heights(
     .fetch_all(e)
     .await?))
 }
+
+/// A registered access application; `secret` as sealed, `grants` as JSON.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppRow {
+    pub app_id: String,
+    pub name: String,
+    pub province: String,
+    pub secret: String,
+    pub grants: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+const APP_COLUMNS: &str = "app_id, name, province, secret, grants, created_at, revoked_at";
+
+pub async fn insert_app(store: &Store, a: &AppRow) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(&format!(
+            "INSERT INTO chain_apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&a.app_id)
+        .bind(&a.name)
+        .bind(&a.province)
+        .bind(&a.secret)
+        .bind(&a.grants)
+        .bind(a.created_at)
+        .bind(a.revoked_at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn app(store: &Store, app_id: &str) -> Result<Option<AppRow>, StoreError> {
+    let sql = format!("SELECT {APP_COLUMNS} FROM chain_apps WHERE app_id = $1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(app_id)
+        .fetch_optional(e)
+        .await?))
+}
+
+pub async fn apps(store: &Store) -> Result<Vec<AppRow>, StoreError> {
+    let sql = format!("SELECT {APP_COLUMNS} FROM chain_apps ORDER BY created_at, app_id");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Stops an application; false if there is no such (active) application.
+pub async fn revoke_app(store: &Store, app_id: &str, at: i64) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE chain_apps SET revoked_at = $2 WHERE app_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(app_id)
+        .bind(at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// Records that `app_id` used `nonce`; false if it had used it before.
+pub async fn use_nonce(
+    store: &Store,
+    app_id: &str,
+    nonce: &str,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let mut tx = store.begin().await?;
+    let fresh = use_nonces(&mut tx, &[(app_id.to_string(), nonce.to_string())], at).await?;
+    tx.commit().await?;
+    Ok(!fresh.is_empty())
+}
+
+/// Records the nonces in `tx`; returns the ones not used before (once each).
+pub async fn use_nonces(
+    tx: &mut Tx,
+    nonces: &[(String, String)],
+    at: i64,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let mut fresh = Vec::new();
+    for chunk in nonces.chunks(MAX_PARAMS / 3) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| dialect::row_placeholders(tx.engine(), i, 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO chain_nonces (app_id, nonce, at) VALUES {} \
+             ON CONFLICT (app_id, nonce) DO NOTHING RETURNING app_id, nonce",
+            values.join(", ")
+        );
+        let rows: Vec<(String, String)> = on_tx!(tx, |c| {
+            let mut q = sqlx::query_as(&sql);
+            for (app, nonce) in chunk {
+                q = q.bind(app).bind(nonce).bind(at);
+            }
+            q.fetch_all(c).await?
+        });
+        fresh.extend(rows);
+    }
+    Ok(fresh)
+}
+
+/// Forgets nonces used before `before`: calls that old are refused by their timestamp anyway.
+pub async fn purge_nonces(store: &Store, before: i64) -> Result<u64, StoreError> {
+    let mut tx = store.begin().await?;
+    let n = on_tx!(&mut tx, |c| sqlx::query(
+        "DELETE FROM chain_nonces WHERE at < $1"
+    )
+    .bind(before)
+    .execute(c)
+    .await?
+    .rows_affected());
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// A subscription and where its delivery stands; `contracts` as a JSON array.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SubscriptionRow {
+    pub id: String,
+    pub app_id: String,
+    pub contracts: String,
+    pub callback_url: String,
+    pub cursor: i64,
+    pub delivered: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+const SUBSCRIPTION_COLUMNS: &str = "id, app_id, contracts, callback_url, cursor, delivered, \
+    attempts, next_attempt_at, last_error, created_at";
+
+pub async fn insert_subscription(store: &Store, s: &SubscriptionRow) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(&format!(
+            "INSERT INTO chain_subscriptions ({SUBSCRIPTION_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&s.id)
+        .bind(&s.app_id)
+        .bind(&s.contracts)
+        .bind(&s.callback_url)
+        .bind(s.cursor)
+        .bind(s.delivered)
+        .bind(s.attempts)
+        .bind(s.next_attempt_at)
+        .bind(&s.last_error)
+        .bind(s.created_at)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn subscription(store: &Store, id: &str) -> Result<Option<SubscriptionRow>, StoreError> {
+    let sql = format!("SELECT {SUBSCRIPTION_COLUMNS} FROM chain_subscriptions WHERE id = $1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(e)
+        .await?))
+}
+
+/// Subscriptions with entries left to look at and a delivery due by `now`.
+pub async fn due_subscriptions(
+    store: &Store,
+    size: i64,
+    now: i64,
+) -> Result<Vec<SubscriptionRow>, StoreError> {
+    let sql = format!(
+        "SELECT {SUBSCRIPTION_COLUMNS} FROM chain_subscriptions \
+         WHERE cursor < $1 AND next_attempt_at <= $2 ORDER BY created_at, id"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(size)
+        .bind(now)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Moves the cursor on after a delivery (or entries the application may not see).
+pub async fn advance_subscription(
+    store: &Store,
+    id: &str,
+    cursor: i64,
+    delivered: i64,
+) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE chain_subscriptions SET cursor = $2, delivered = delivered + $3, \
+             attempts = 0, last_error = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(cursor)
+        .bind(delivered)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records a failed delivery and when to try again.
+pub async fn fail_subscription(
+    store: &Store,
+    id: &str,
+    next_attempt_at: i64,
+    error: &str,
+) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(
+            "UPDATE chain_subscriptions SET attempts = attempts + 1, next_attempt_at = $2, \
+             last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(next_attempt_at)
+        .bind(error)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    tx.commit().await?;
+    Ok(())
+}

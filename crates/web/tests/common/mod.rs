@@ -133,7 +133,12 @@ pub fn state(db: &TestStore, files_dir: &std::path::Path) -> AppState {
     })
     .unwrap();
     let keys = [("k1".to_string(), tongban_crypto::field::new_key_hex())].into();
+    let fields = std::sync::Arc::new(
+        tongban_crypto::FieldCipher::new(&keys, "k1", &tongban_crypto::field::new_key_hex())
+            .unwrap(),
+    );
     AppState {
+        ledger: ledger(db, fields.clone()),
         store: db.store.clone(),
         files,
         config: WebConfig::default(),
@@ -141,16 +146,30 @@ pub fn state(db: &TestStore, files_dir: &std::path::Path) -> AppState {
             tongban_crypto::cert::Ca::create("通办测试CA", std::time::Duration::from_secs(86400))
                 .unwrap(),
         ),
-        fields: std::sync::Arc::new(
-            tongban_crypto::FieldCipher::new(&keys, "k1", &tongban_crypto::field::new_key_hex())
-                .unwrap(),
-        ),
+        fields,
         calendar: std::sync::Arc::new(tongban_domain::calendar::WorkCalendar::official()),
         city_login: None,
         items: std::sync::Arc::new(tongban_items::catalogue().unwrap()),
         prefill: vec![],
         bureau: bureau(),
     }
+}
+
+/// The 固废链 with a fresh log key and no witnesses (each checkpoint final on its own).
+pub fn ledger(
+    db: &TestStore,
+    fields: std::sync::Arc<tongban_crypto::FieldCipher>,
+) -> std::sync::Arc<tongban_ledger::service::Ledger> {
+    tongban_ledger::service::Ledger::start(
+        db.store.clone(),
+        tongban_ledger::log::Log::new(
+            "shanghai-eeb/solid-waste",
+            tongban_crypto::Sm2KeyPair::generate(),
+        ),
+        tongban_ledger::witness::Witnesses::default(),
+        1,
+        fields,
+    )
 }
 
 /// The bureau as issuer, with a fresh seal key; one renderer per test process.
