@@ -70,6 +70,8 @@ pub struct LedgerSection {
     pub quorum: Option<usize>,
     /// `[[ledger.witnesses]]`: `name` and `public_key_file` (an SM2 public key, PEM).
     pub witnesses: Vec<WitnessSection>,
+    /// Seconds between the scheduled, incremental hash checks (哈希核验).
+    pub audit_secs: u64,
 }
 
 impl Default for LedgerSection {
@@ -78,6 +80,7 @@ impl Default for LedgerSection {
             origin: "shanghai-eeb/solid-waste".into(),
             quorum: None,
             witnesses: Vec::new(),
+            audit_secs: 3600,
         }
     }
 }

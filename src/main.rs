@@ -366,6 +366,34 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 }
             }
         })
+        .every(
+            "ledger.audit",
+            Duration::from_secs(config.ledger.audit_secs.max(1)),
+            {
+                let ledger = ledger.clone();
+                move || {
+                    let ledger = ledger.clone();
+                    async move {
+                        let report = tongban_ledger::audit::run_incremental(
+                            &ledger.store,
+                            ledger.log.origin(),
+                            &ledger.log.public_key(),
+                        )
+                        .await
+                        .map_err(|e| {
+                            tongban_jobs::JobFailure(format!("固废链哈希核验失败：{e}"))
+                        })?;
+                        tracing::info!(
+                            entries = report.entries,
+                            checkpoints = report.checkpoints,
+                            findings = report.findings.len(),
+                            "固废链 hash check"
+                        );
+                        Ok(())
+                    }
+                }
+            },
+        )
         .every("drafts.purge", housekeeping, {
             let store = store.clone();
             move || {

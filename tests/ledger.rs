@@ -411,6 +411,43 @@ async fn four_parties_make_a_thousand_entries_final_with_three_signatures() {
         .into_iter()
         .collect();
     assert_eq!(pulled, pushed);
+
+    // The dashboard's figures (003 module 91).
+    let board: serde_json::Value = reqwest::get(format!("{base}/ledger/v1/dashboard"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(board["entries"], 1000);
+    assert_eq!(board["executions"], 1000);
+    let executions: Vec<(String, i64)> = board["contracts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_string(),
+                c["executions"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        executions,
+        [
+            ("filing".to_string(), 250),
+            ("filing_revocation".to_string(), 100),
+            ("disposal_process".to_string(), 400),
+            ("disposal_application".to_string(), 250),
+        ]
+    );
+    let nodes = board["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 4);
+    assert!(
+        nodes[1..]
+            .iter()
+            .all(|n| n["role"] == "witness" && n["height"].as_i64().unwrap() >= 1)
+    );
     drop(witnesses);
 }
 

@@ -30,6 +30,8 @@ pub enum AuditAction {
     AccountLinked,
     /// Records taken out of Tongban in bulk: a query exported to xlsx, reports zipped.
     DataExported,
+    /// The 固废链's hash check (哈希核验) found entries or checkpoints changed in storage.
+    LedgerTampered,
 }
 
 impl AuditAction {
@@ -47,6 +49,7 @@ impl AuditAction {
             Self::CodeConfirmed => "code_confirmed",
             Self::AccountLinked => "account_linked",
             Self::DataExported => "data_exported",
+            Self::LedgerTampered => "ledger_tampered",
         }
     }
 
@@ -64,6 +67,7 @@ impl AuditAction {
             "code_confirmed" => "短信验证码确认",
             "account_linked" => "绑定统一身份认证账号",
             "data_exported" => "数据导出",
+            "ledger_tampered" => "固废链哈希核验不符",
             _ => "其他",
         }
     }

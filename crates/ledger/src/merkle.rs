@@ -329,6 +329,11 @@ impl Frontier {
         self.size
     }
 
+    /// The hashes of the right edge, left to right (what [`Frontier::from_nodes`] takes).
+    pub fn hashes(&self) -> Vec<Hash> {
+        self.nodes.iter().map(|(_, h)| *h).collect()
+    }
+
     /// Adds a leaf (its hash); returns the complete subtrees that exist now and did not before,
     /// the leaf first.
     pub fn push<H: TreeHasher>(&mut self, leaf: Hash) -> Vec<(NodeId, Hash)> {

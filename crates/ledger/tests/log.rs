@@ -311,3 +311,57 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    the_scheduled_check_goes_on_from_its_last_run_and_raises_an_alert,
+    |db: TestStore| async move {
+        use tongban_ledger::audit::{self, Finding};
+        let store = db.store.clone();
+        let log = Log::new("shanghai-eeb/solid-waste", Sm2KeyPair::generate());
+        let batch = |n: usize| {
+            (0..30)
+                .map(|i| filing(&format!("BA-{n}-{i}"), &format!("沪备{n}{i:03}")))
+                .collect::<Vec<_>>()
+        };
+        log.append(&store, &batch(0)).await.unwrap();
+        log.append(&store, &batch(1)).await.unwrap();
+        let first = audit::run_incremental(&store, log.origin(), &log.public_key())
+            .await
+            .unwrap();
+        assert!(first.is_clean());
+        assert_eq!((first.entries, first.checkpoints), (60, 2));
+
+        log.append(&store, &batch(2)).await.unwrap();
+        edit(
+            &db,
+            "UPDATE chain_entries SET payload = '{\"filing_no\":\"改\"}' WHERE seq = 75",
+        )
+        .await;
+        let second = audit::run_incremental(&store, log.origin(), &log.public_key())
+            .await
+            .unwrap();
+        // Only what came after the last run was read again.
+        assert_eq!((second.entries, second.checkpoints), (30, 1));
+        assert_eq!(second.findings[0], Finding::PayloadAltered { seq: 75 });
+        let runs = chain::audits(&store, 10).await.unwrap();
+        assert_eq!(runs.len(), 2);
+        assert_eq!((runs[0].from_size, runs[0].to_size), (60, 90));
+        assert!(
+            runs[0].findings.contains("第 75 条"),
+            "{}",
+            runs[0].findings
+        );
+        // The audit log has the alert, naming the entry.
+        let log_lines = tongban_store::audit::page(&store, 0, 100).await.unwrap();
+        let alert = log_lines
+            .iter()
+            .find(|l| l.action == "ledger_tampered")
+            .expect("an audit-log line");
+        assert!(alert.detail.contains("第 75 条"), "{}", alert.detail);
+        // A clean run after it reads nothing old and finds nothing new.
+        let third = audit::run_incremental(&store, log.origin(), &log.public_key())
+            .await
+            .unwrap();
+        assert_eq!((third.entries, third.findings.len()), (0, 0));
+    }
+);

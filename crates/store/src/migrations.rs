@@ -115,6 +115,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "chain_subscriptions",
         sql: include_str!("../migrations/0020_chain_subscriptions.sql"),
     },
+    Migration {
+        version: 21,
+        name: "chain_audits",
+        sql: include_str!("../migrations/0021_chain_audits.sql"),
+    },
 ];
 
 const CREATE_HISTORY: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\

@@ -272,12 +272,33 @@ const ID_ROUTES: &[(&str, &str, Intruder)] = &[
     ),
 ];
 
+/// 固废链's open API routes whose ids name an access application's objects (business keys and
+/// 备案号 under its data scope, its subscriptions): another application tries them.
+const APP_ID_ROUTES: &[&str] = &[
+    "/ledger/v1/keys/{contract}/{key}",
+    "/ledger/v1/references/{contract}/{reference}",
+    "/ledger/v1/subscriptions/{id}",
+    "/ledger/v1/subscriptions/{id}/entries",
+];
+
 /// Routes with a path parameter that is not an object of anyone's: public by design.
-const PUBLIC_ID_ROUTES: &[(&str, &str)] = &[(
-    "/verify/{payload}",
-    "the QR page of a licence: the parameter is the SM2-signed payload printed on it, which \
+const PUBLIC_ID_ROUTES: &[(&str, &str)] = &[
+    (
+        "/ledger/v1/checkpoints/{height}",
+        "a checkpoint of the 固废链: tree size, root and signature, published for every province \
+         to check, with no business data",
+    ),
+    (
+        "/ledger/v1/checkpoints/{height}/cosignatures",
+        "a witness posts its cosignature of a checkpoint; the signature itself is checked \
+         against the configured witness's key, and nothing else is read or written",
+    ),
+    (
+        "/verify/{payload}",
+        "the QR page of a licence: the parameter is the SM2-signed payload printed on it, which \
      shows only what the printed licence already shows",
-)];
+    ),
+];
 
 #[test]
 fn every_route_with_an_id_is_in_the_list() {
@@ -299,6 +320,7 @@ fn every_route_with_an_id_is_in_the_list() {
         .iter()
         .map(|(_, p, _)| p.to_string())
         .chain(PUBLIC_ID_ROUTES.iter().map(|(p, _)| p.to_string()))
+        .chain(APP_ID_ROUTES.iter().map(|p| p.to_string()))
         .collect();
     assert!(!found.is_empty(), "the source scan found no routes");
     assert_eq!(
@@ -580,3 +602,86 @@ async fn a_cases(a: &mut Browser) -> (String, String, String, String) {
     let submitted = ids.remove(0);
     (number, submitted, ids.remove(0), file)
 }
+
+/// A GET signed as application `app`: its status and body.
+async fn signed_get(base: &str, app: &tongban_ledger::apps::App, path: &str) -> (u16, String) {
+    use tongban_ledger::apps;
+    let timestamp = tongban_domain::Timestamp::now().millis();
+    let nonce = tongban_crypto::random_token()[..24].to_string();
+    let signature = apps::sign(&app.secret, "GET", path, timestamp, &nonce, b"");
+    let response = reqwest::Client::new()
+        .get(format!("{base}{path}"))
+        .header(apps::HEADER_APP, &app.id)
+        .header(apps::HEADER_TIMESTAMP, timestamp.to_string())
+        .header(apps::HEADER_NONCE, nonce)
+        .header(apps::HEADER_SIGNATURE, signature)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+store_test!(
+    no_ledger_route_hands_out_another_applications_object,
+    |db: TestStore| async move {
+        use tongban_ledger::apps::{Grant, Scope};
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&db, dir.path());
+        let ledger = state.ledger.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let own = |contract: &str| Grant {
+            contract: contract.into(),
+            operations: vec!["create".into()],
+            read: true,
+            scope: Scope::Own,
+        };
+        let a = ledger
+            .register("江苏省系统", "jiangsu", vec![own("filing")])
+            .await
+            .unwrap();
+        let b = ledger
+            .register("浙江省系统", "zhejiang", vec![own("filing")])
+            .await
+            .unwrap();
+        let client = tongban_ledger_sdk::Client::new(&base).signing_as(&a.id, &a.secret);
+        client
+            .submit(
+                "filing",
+                "BA-1",
+                "create",
+                &serde_json::json!({"filing_no": "苏备001", "contact": "13800000000"}),
+            )
+            .await
+            .unwrap();
+        let sub = client
+            .subscribe("http://127.0.0.1:9/hook", &["filing"])
+            .await
+            .unwrap();
+        // A itself reaches all of them.
+        for pattern in APP_ID_ROUTES {
+            let path = pattern
+                .replace("{contract}", "filing")
+                .replace("{key}", "BA-1")
+                .replace("{reference}", &urlencode("苏备001"))
+                .replace("{id}", &sub.id);
+            let (status, body) = signed_get(&base, &a, &path).await;
+            assert_eq!(status, 200, "A on {pattern}: {body}");
+            let (status, body) = signed_get(&base, &b, &path).await;
+            assert!(
+                // (The error may repeat the key B asked for; nothing of the entry may show.)
+                !body.contains("13800000000") && !body.contains(&a.id),
+                "{pattern} leaked A's entry to B: {body}"
+            );
+            if pattern.contains("/references/") {
+                // B may ask by 备案号; it finds none of A's.
+                assert_eq!(status, 200, "{pattern}");
+                assert!(body.contains("\"keys\":[]"), "{body}");
+            } else {
+                assert!(matches!(status, 403 | 404), "{pattern} as B: {status}");
+            }
+        }
+    }
+);

@@ -722,3 +722,83 @@ pub async fn fail_subscription(
     tx.commit().await?;
     Ok(())
 }
+
+/// A run of the hash check; `findings` and `frontier` as JSON arrays.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: String,
+    pub at: i64,
+    pub from_size: i64,
+    pub to_size: i64,
+    pub findings: String,
+    pub frontier: String,
+}
+
+const AUDIT_COLUMNS: &str = "id, at, from_size, to_size, findings, frontier";
+
+/// Records a run of the hash check, with its audit-log line if it found anything, in one
+/// transaction.
+pub async fn insert_audit(
+    store: &Store,
+    a: &AuditRow,
+    alert: Option<&tongban_domain::audit::NewAuditEntry>,
+) -> Result<(), StoreError> {
+    let mut tx = store.begin().await?;
+    on_tx!(&mut tx, |c| {
+        sqlx::query(&format!(
+            "INSERT INTO chain_audits ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        ))
+        .bind(&a.id)
+        .bind(a.at)
+        .bind(a.from_size)
+        .bind(a.to_size)
+        .bind(&a.findings)
+        .bind(&a.frontier)
+        .execute(c)
+        .await?
+        .rows_affected()
+    });
+    if let Some(entry) = alert {
+        crate::audit::append(&mut tx, entry).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The newest runs of the hash check, newest first.
+pub async fn audits(store: &Store, limit: i64) -> Result<Vec<AuditRow>, StoreError> {
+    let sql =
+        format!("SELECT {AUDIT_COLUMNS} FROM chain_audits ORDER BY at DESC, id DESC LIMIT $1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(e)
+        .await?))
+}
+
+/// Entries per contract: the contracts' executions.
+pub async fn contract_counts(store: &Store) -> Result<Vec<(String, i64)>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT contract, COUNT(*) FROM chain_entries GROUP BY contract ORDER BY contract"
+    )
+    .fetch_all(e)
+    .await?))
+}
+
+/// Each witness's newest cosigned height and when it cosigned it.
+pub async fn witness_activity(store: &Store) -> Result<Vec<(String, i64, i64)>, StoreError> {
+    Ok(on_reader!(store, |e| sqlx::query_as(
+        "SELECT witness, MAX(height), MAX(at) FROM chain_cosignatures GROUP BY witness \
+         ORDER BY witness"
+    )
+    .fetch_all(e)
+    .await?))
+}
+
+/// The newest entries, newest first.
+pub async fn latest_entries(store: &Store, limit: i64) -> Result<Vec<EntryRow>, StoreError> {
+    let sql = format!("SELECT {ENTRY_COLUMNS} FROM chain_entries ORDER BY seq DESC LIMIT $1");
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(limit)
+        .fetch_all(e)
+        .await?))
+}
