@@ -63,38 +63,13 @@ impl CheckpointAnswer {
     }
 }
 
+/// An entry with its audit path, as a query gives it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EntryAnswer {
-    pub seq: u64,
-    pub contract: String,
-    pub version: u32,
-    pub key: String,
-    pub operation: String,
-    pub payload: String,
-    pub payload_sm3: String,
-    pub app: String,
-    pub app_signature: String,
-    pub at: i64,
-    pub prev: Option<u64>,
-    pub leaf_hash: String,
+    #[serde(flatten)]
+    pub fields: PushedEntry,
+    /// The audit path in the final checkpoint's tree; none for an entry after it.
     pub proof: Option<Vec<String>>,
-}
-
-impl EntryAnswer {
-    pub fn entry(&self) -> Entry {
-        Entry {
-            seq: self.seq,
-            contract: self.contract.clone(),
-            version: self.version,
-            key: self.key.clone(),
-            operation: self.operation.clone(),
-            payload: self.payload.clone(),
-            app_id: self.app.clone(),
-            app_signature: self.app_signature.clone(),
-            at: self.at,
-            prev: self.prev,
-        }
-    }
 }
 
 /// A business key with its entries, as the API gives it.
@@ -170,24 +145,20 @@ impl Trust {
         let checkpoint = self.check_checkpoint(cp)?;
         let mut proven = 0;
         for e in &answer.entries {
-            let entry = e.entry();
-            let leaf = entry.leaf_hash();
-            if hex::encode(leaf) != e.leaf_hash || entry.payload_sm3() != e.payload_sm3 {
+            let seq = e.fields.seq;
+            if !e.fields.leaf_holds() {
                 return Err(SdkError::Unverified(format!(
-                    "第 {} 条的内容与其哈希不符",
-                    e.seq
+                    "第 {seq} 条的内容与其哈希不符"
                 )));
             }
             let Some(proof) = &e.proof else { continue };
+            let leaf = e.fields.entry().leaf_hash();
             let path = proof
                 .iter()
                 .map(|h| hash(h))
                 .collect::<Result<Vec<_>, _>>()?;
-            if !verify_inclusion::<Sm3>(e.seq, checkpoint.size, &leaf, &path, &checkpoint.root) {
-                return Err(SdkError::Unverified(format!(
-                    "第 {} 条的包含证明不成立",
-                    e.seq
-                )));
+            if !verify_inclusion::<Sm3>(seq, checkpoint.size, &leaf, &path, &checkpoint.root) {
+                return Err(SdkError::Unverified(format!("第 {seq} 条的包含证明不成立")));
             }
             proven += 1;
         }
@@ -404,9 +375,9 @@ pub struct PushedEntry {
 }
 
 impl PushedEntry {
-    /// Whether the leaf hash given is the one the fields make.
-    pub fn leaf_holds(&self) -> bool {
-        let entry = Entry {
+    /// The entry these fields make.
+    pub fn entry(&self) -> Entry {
+        Entry {
             seq: self.seq,
             contract: self.contract.clone(),
             version: self.version,
@@ -417,7 +388,12 @@ impl PushedEntry {
             app_signature: self.app_signature.clone(),
             at: self.at,
             prev: self.prev,
-        };
+        }
+    }
+
+    /// Whether the leaf hash and payload digest given are the ones the fields make.
+    pub fn leaf_holds(&self) -> bool {
+        let entry = self.entry();
         hex::encode(entry.leaf_hash()) == self.leaf_hash && entry.payload_sm3() == self.payload_sm3
     }
 }

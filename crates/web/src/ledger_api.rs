@@ -135,6 +135,24 @@ async fn signed_read(
     Ok(app)
 }
 
+/// A signed read by an application that may read `contract`.
+async fn signed_reader_of(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    contract: &str,
+) -> Result<App, ApiError> {
+    let app = signed_read(state, method, uri, headers).await?;
+    if !app.reads(contract) {
+        return Err(ApiError::Forbidden(format!(
+            "应用“{}”无权查询合约“{contract}”",
+            app.id
+        )));
+    }
+    Ok(app)
+}
+
 #[derive(Deserialize)]
 struct Submission {
     contract: String,
@@ -243,13 +261,7 @@ async fn key(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let app = signed_read(&state, &method, &uri, &headers).await?;
-    if !app.reads(&contract) {
-        return Err(ApiError::Forbidden(format!(
-            "应用“{}”无权查询合约“{contract}”",
-            app.id
-        )));
-    }
+    let app = signed_reader_of(&state, &method, &uri, &headers, &contract).await?;
     match state.ledger.key_view(&app, &contract, &key).await? {
         Some(view) => Ok(axum::Json(view_json(&view)).into_response()),
         None => Err(ApiError::NotFound(format!(
@@ -265,13 +277,7 @@ async fn by_reference(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let app = signed_read(&state, &method, &uri, &headers).await?;
-    if !app.reads(&contract) {
-        return Err(ApiError::Forbidden(format!(
-            "应用“{}”无权查询合约“{contract}”",
-            app.id
-        )));
-    }
+    let app = signed_reader_of(&state, &method, &uri, &headers, &contract).await?;
     let views = state
         .ledger
         .by_reference(&app, &contract, &reference)

@@ -122,7 +122,7 @@ store_test!(
         assert_eq!(trust.check_key(&answer).unwrap(), 2);
         // An answer altered on the way is caught.
         let mut altered = answer.clone();
-        altered.entries[0].payload = altered.entries[0].payload.replace("120", "12");
+        altered.entries[0].fields.payload = altered.entries[0].fields.payload.replace("120", "12");
         assert!(trust.check_key(&altered).is_err());
 
         let size = || async { chain::size(&db.store).await.unwrap() };

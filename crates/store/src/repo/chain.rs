@@ -194,19 +194,19 @@ pub async fn nodes_in(tx: &mut Tx, wanted: &[(i32, i64)]) -> Result<Vec<NodeRow>
     }))
 }
 
+const KEY_SQL: &str = "SELECT contract, business_key, state, reference, last_seq, entries \
+    FROM chain_keys WHERE contract = $1 AND business_key = $2";
+
 pub async fn key_in(
     tx: &mut Tx,
     contract: &str,
     business_key: &str,
 ) -> Result<Option<KeyRow>, StoreError> {
-    Ok(on_tx!(tx, |c| sqlx::query_as(
-        "SELECT contract, business_key, state, reference, last_seq, entries FROM chain_keys \
-         WHERE contract = $1 AND business_key = $2"
-    )
-    .bind(contract)
-    .bind(business_key)
-    .fetch_optional(c)
-    .await?))
+    Ok(on_tx!(tx, |c| sqlx::query_as(KEY_SQL)
+        .bind(contract)
+        .bind(business_key)
+        .fetch_optional(c)
+        .await?))
 }
 
 pub async fn key(
@@ -214,14 +214,11 @@ pub async fn key(
     contract: &str,
     business_key: &str,
 ) -> Result<Option<KeyRow>, StoreError> {
-    Ok(on_reader!(store, |e| sqlx::query_as(
-        "SELECT contract, business_key, state, reference, last_seq, entries FROM chain_keys \
-         WHERE contract = $1 AND business_key = $2"
-    )
-    .bind(contract)
-    .bind(business_key)
-    .fetch_optional(e)
-    .await?))
+    Ok(on_reader!(store, |e| sqlx::query_as(KEY_SQL)
+        .bind(contract)
+        .bind(business_key)
+        .fetch_optional(e)
+        .await?))
 }
 
 /// The keys of `contract` found by their reference (备案号).
