@@ -13,6 +13,9 @@ use tongban_store::Store;
 
 use crate::config::Config;
 
+/// Who acts through these commands, in the audit log: the operator at the server's console.
+const OPERATOR: &str = "operator:cli";
+
 #[derive(Subcommand)]
 pub enum LedgerCommand {
     /// Register an access application; prints its app id and secret (shown this once).
@@ -87,7 +90,7 @@ pub async fn run(config: Config, command: LedgerCommand) -> anyhow::Result<()> {
                 .iter()
                 .map(|g| parse_grant(g))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let app = ledger.register(&name, &province, grants).await?;
+            let app = ledger.register(OPERATOR, &name, &province, grants).await?;
             println!("已登记接入应用“{}”（{}）", app.name, app.province);
             println!("app id: {}", app.id);
             println!("secret: {}", app.secret);
@@ -107,8 +110,7 @@ pub async fn run(config: Config, command: LedgerCommand) -> anyhow::Result<()> {
             }
         }
         LedgerCommand::RevokeApp { app } => {
-            let now = tongban_domain::Timestamp::now().millis();
-            if !tongban_store::chain::revoke_app(&store, &app, now).await? {
+            if !ledger.revoke(OPERATOR, &app).await? {
                 anyhow::bail!("没有在用的接入应用“{app}”");
             }
             println!("接入应用“{app}”已停用");

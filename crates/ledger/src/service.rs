@@ -127,9 +127,11 @@ impl Ledger {
             .map_err(LedgerError::Corrupt)
     }
 
-    /// Registers an application and issues its secret (shown once, to the administrator).
+    /// Registers an application and issues its secret (shown once, to the administrator);
+    /// `actor` is who did it, for the audit log.
     pub async fn register(
         &self,
+        actor: &str,
         name: &str,
         province: &str,
         grants: Vec<Grant>,
@@ -164,10 +166,37 @@ impl Ledger {
                 created_at: Timestamp::now().millis(),
                 revoked_at: None,
             },
+            &tongban_domain::audit::NewAuditEntry {
+                actor: actor.to_string(),
+                action: tongban_domain::audit::AuditAction::PermissionChange,
+                object: format!("ledger_app:{}", app.id),
+                detail: serde_json::json!({
+                    "change": "registered",
+                    "name": app.name,
+                    "province": app.province,
+                    "grants": app.grants,
+                }),
+            },
         )
         .await
         .map_err(LedgerError::from)?;
         Ok(app)
+    }
+
+    /// Stops application `id`; false if there is no such active application.
+    pub async fn revoke(&self, actor: &str, id: &str) -> Result<bool, LedgerError> {
+        Ok(chain::revoke_app(
+            &self.store,
+            id,
+            Timestamp::now().millis(),
+            &tongban_domain::audit::NewAuditEntry {
+                actor: actor.to_string(),
+                action: tongban_domain::audit::AuditAction::PermissionChange,
+                object: format!("ledger_app:{id}"),
+                detail: serde_json::json!({ "change": "revoked" }),
+            },
+        )
+        .await?)
     }
 
     pub async fn app(&self, id: &str) -> Result<Option<App>, LedgerError> {

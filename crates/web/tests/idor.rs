@@ -639,11 +639,16 @@ store_test!(
             scope: Scope::Own,
         };
         let a = ledger
-            .register("江苏省系统", "jiangsu", vec![own("filing")])
+            .register("officer:test", "江苏省系统", "jiangsu", vec![own("filing")])
             .await
             .unwrap();
         let b = ledger
-            .register("浙江省系统", "zhejiang", vec![own("filing")])
+            .register(
+                "officer:test",
+                "浙江省系统",
+                "zhejiang",
+                vec![own("filing")],
+            )
             .await
             .unwrap();
         let client = tongban_ledger_sdk::Client::new(&base).signing_as(&a.id, &a.secret);

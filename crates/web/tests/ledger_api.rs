@@ -78,6 +78,7 @@ store_test!(
         let base = serve(state).await;
         let jiangsu = ledger
             .register(
+                "officer:admin",
                 "江苏省固体废物管理信息系统",
                 "jiangsu",
                 vec![grant(
@@ -207,6 +208,7 @@ store_test!(
         // A key it may not see: another province's, not naming Jiangsu.
         let zhejiang = ledger
             .register(
+                "officer:admin",
                 "浙江省系统",
                 "zhejiang",
                 vec![grant("disposal_process", &["create"], Scope::Party)],
@@ -228,5 +230,39 @@ store_test!(
         assert_eq!(size().await, 4, "only the accepted calls were written");
         let latest = chain::latest_checkpoint(&db.store).await.unwrap().unwrap();
         assert_eq!(latest.tree_size, 4);
+
+        // A stopped application is refused; registering and stopping are in the audit log.
+        assert!(ledger.revoke("officer:admin", &zhejiang.id).await.unwrap());
+        assert!(!ledger.revoke("officer:admin", &zhejiang.id).await.unwrap());
+        let (status, message) = status_of(
+            other
+                .submit(
+                    "disposal_process",
+                    "ZJ-2",
+                    "create",
+                    &json!({"status": "submitted"}),
+                )
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, 401);
+        assert_eq!(message, format!("应用“{}”已停用", zhejiang.id));
+        let lines = tongban_store::audit::page(&db.store, 0, 100).await.unwrap();
+        let changes: Vec<(&str, &str)> = lines
+            .iter()
+            .filter(|l| l.action == "permission_change")
+            .map(|l| (l.actor.as_str(), l.object.as_str()))
+            .collect();
+        let jiangsu_object = format!("ledger_app:{}", jiangsu.id);
+        let zhejiang_object = format!("ledger_app:{}", zhejiang.id);
+        assert_eq!(
+            changes,
+            [
+                ("officer:admin", jiangsu_object.as_str()),
+                ("officer:admin", zhejiang_object.as_str()),
+                ("officer:admin", zhejiang_object.as_str()),
+            ]
+        );
+        assert_eq!(chain::size(&db.store).await.unwrap(), 4);
     }
 );

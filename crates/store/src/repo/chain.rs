@@ -496,8 +496,15 @@ pub struct AppRow {
 
 const APP_COLUMNS: &str = "app_id, name, province, secret, grants, created_at, revoked_at";
 
-pub async fn insert_app(store: &Store, a: &AppRow) -> Result<(), StoreError> {
+/// Registers an application, with the audit-log line that records who granted what, in one
+/// transaction.
+pub async fn insert_app(
+    store: &Store,
+    a: &AppRow,
+    audit: &tongban_domain::audit::NewAuditEntry,
+) -> Result<(), StoreError> {
     let mut tx = store.begin().await?;
+    crate::audit::append(&mut tx, audit).await?;
     on_tx!(&mut tx, |c| {
         sqlx::query(&format!(
             "INSERT INTO chain_apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -532,8 +539,14 @@ pub async fn apps(store: &Store) -> Result<Vec<AppRow>, StoreError> {
         .await?))
 }
 
-/// Stops an application; false if there is no such (active) application.
-pub async fn revoke_app(store: &Store, app_id: &str, at: i64) -> Result<bool, StoreError> {
+/// Stops an application, with its audit-log line; false (and nothing written) if there is no
+/// such active application.
+pub async fn revoke_app(
+    store: &Store,
+    app_id: &str,
+    at: i64,
+    audit: &tongban_domain::audit::NewAuditEntry,
+) -> Result<bool, StoreError> {
     let mut tx = store.begin().await?;
     let n = on_tx!(&mut tx, |c| {
         sqlx::query(
@@ -545,6 +558,10 @@ pub async fn revoke_app(store: &Store, app_id: &str, at: i64) -> Result<bool, St
         .await?
         .rows_affected()
     });
+    if n != 1 {
+        return Ok(false);
+    }
+    crate::audit::append(&mut tx, audit).await?;
     tx.commit().await?;
     Ok(n == 1)
 }
