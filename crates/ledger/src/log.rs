@@ -167,6 +167,8 @@ impl Log {
     ) -> Result<Appended, LedgerError> {
         let now = Timestamp::now().millis();
         let mut tx = store.begin().await?;
+        // Taken first: the checks below read key states that must hold until the commit.
+        chain::lock_head(&mut tx).await?;
         let replayed = self.replayed(&mut tx, requests, now).await?;
         let mut overlay = Overlay {
             known: HashMap::new(),

@@ -365,3 +365,31 @@ store_test!(
         assert_eq!((third.entries, third.findings.len()), (0, 0));
     }
 );
+
+store_test!(
+    two_logs_on_one_store_check_each_request_against_the_others_commits,
+    |db: TestStore| async move {
+        // Two instances (two `Log`s and two stores on the same database) create the same key
+        // at once: one wins, the other is refused as a duplicate.
+        let second = tongban_store::Store::open(&db.url, Default::default())
+            .await
+            .unwrap();
+        let key = Sm2KeyPair::generate();
+        let (a, b) = (
+            Log::new("shanghai-eeb/solid-waste", key.clone()),
+            Log::new("shanghai-eeb/solid-waste", key),
+        );
+        for round in 0..10 {
+            let k = format!("BA-{round}");
+            let request = [filing(&k, "沪备1")];
+            let (x, y) = tokio::join!(a.append(&db.store, &request), b.append(&second, &request));
+            let accepted = [x.unwrap(), y.unwrap()]
+                .iter()
+                .filter(|r| r.results[0].is_ok())
+                .count();
+            assert_eq!(accepted, 1, "round {round}");
+        }
+        assert_eq!(chain::size(&db.store).await.unwrap(), 10);
+        second.close().await;
+    }
+);

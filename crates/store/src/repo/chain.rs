@@ -70,6 +70,19 @@ pub async fn head(tx: &mut Tx) -> Result<(i64, i64), StoreError> {
     .await?))
 }
 
+/// Locks the log's head row for the rest of `tx` (PostgreSQL; SQLite's one writer already
+/// excludes others), so the key states the batch is checked against cannot change under it
+/// from another instance.
+pub async fn lock_head(tx: &mut Tx) -> Result<(), StoreError> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE chain_head SET size = size WHERE id = 1"
+    )
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
+}
+
 /// Takes `entries` more leaves and one more checkpoint: returns the first new leaf's index and
 /// the new checkpoint's height. On PostgreSQL the row stays locked until `tx` ends, so appenders
 /// on several instances take turns.
