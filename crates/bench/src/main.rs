@@ -2,11 +2,12 @@
 //! and printed as one table (figure, ours, peer or limit, ratio, goal, pass). `bench/run`
 //! installs the peers and builds what this runs; docs/performance.md explains each figure.
 //!
-//! `tongban-bench [submit|pages|pdf|xlsx|crypto]… [--quick] [--no-postgres]`: all five by
+//! `tongban-bench [submit|pages|pdf|xlsx|crypto|ledger]… [--quick] [--no-postgres]`: all six by
 //! default. `--quick` makes every loop a fraction as long (to try the harness, not to quote).
 //! Traffic goes to loopback only; every loop is bounded in count and time. Exits 1 when a goal
 //! is missed.
 mod crypto;
+mod ledger;
 mod pages;
 mod pdf;
 mod peers;
@@ -18,7 +19,7 @@ use std::time::Instant;
 
 use anyhow::bail;
 
-const FIGURES: [&str; 5] = ["submit", "pages", "pdf", "xlsx", "crypto"];
+const FIGURES: [&str; 6] = ["submit", "pages", "pdf", "xlsx", "crypto", "ledger"];
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -95,6 +96,14 @@ async fn main() -> anyhow::Result<()> {
                 pdf::run(&sizes)?
             }
             "xlsx" => xlsx::run(if quick { 10_000 } else { 100_000 })?,
+            "ledger" => {
+                ledger::run(&ledger::Sizes {
+                    leaves: 100_000,
+                    audited: if quick { 5_000 } else { 20_000 },
+                    secs: if quick { 0.3 } else { 1.0 },
+                })
+                .await?
+            }
             _ => crypto::run(if quick { 0.3 } else { 1.0 })?,
         };
         println!("   ({:.0} s)", t.elapsed().as_secs_f64());

@@ -8,7 +8,7 @@ use tongban_store::chain::{self, EntryRow};
 use crate::checkpoint::Checkpoint;
 use crate::entry::Entry;
 use crate::log::LedgerError;
-use crate::merkle::{Frontier, Hash, Sm3};
+use crate::merkle::{Frontier, Hash, Sm3, TreeHasher};
 
 /// Entries read at a time.
 const PAGE: i64 = 5_000;
@@ -109,14 +109,15 @@ pub async fn audit_from(
         for row in &rows {
             let entry = entry_of(row);
             report.payload_bytes += entry.payload.len() as u64;
-            if entry.payload_sm3() != row.payload_sm3 {
+            let payload_sm3 = entry.payload_sm3();
+            if payload_sm3 != row.payload_sm3 {
                 report
                     .findings
                     .push(Finding::PayloadAltered { seq: entry.seq });
             }
             // The tree is rebuilt from the fields, so an edit shows even if the stored leaf
             // hash was edited to match.
-            let leaf = entry.leaf_hash();
+            let leaf = Sm3::leaf(entry.leaf_text_with(&payload_sm3).as_bytes());
             if leaf.as_slice() != row.leaf_hash.as_slice() {
                 report
                     .findings

@@ -38,6 +38,11 @@ impl Entry {
 
     /// The text the leaf hashes: one `name value` line a field.
     pub fn leaf_text(&self) -> String {
+        self.leaf_text_with(&self.payload_sm3())
+    }
+
+    /// [`Entry::leaf_text`] with the payload's SM3 already computed.
+    pub fn leaf_text_with(&self, payload_sm3: &str) -> String {
         let prev = self.prev.map_or_else(|| "-".to_string(), |p| p.to_string());
         format!(
             "{ENTRY_FORMAT}\nseq {}\ncontract {}\nversion {}\nkey {}\noperation {}\n\
@@ -47,7 +52,7 @@ impl Entry {
             self.version,
             self.key,
             self.operation,
-            self.payload_sm3(),
+            payload_sm3,
             self.app_id,
             self.app_signature,
             self.at,
