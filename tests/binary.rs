@@ -10,20 +10,8 @@ use nix::unistd::Pid;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tongban_store::{Store, StoreOptions, enterprises};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tongban");
-
-/// A `tongban` command in its own working directory, with no configuration from the environment.
-fn tongban(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TONGBAN_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("TONGBAN_LISTEN", "127.0.0.1:0");
-    cmd
-}
+mod common;
+use common::{BIN, announced_url, tongban};
 
 struct Server {
     child: Child,
@@ -46,13 +34,7 @@ impl Server {
         let sink = lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("已启动：").nth(1) {
-                    let url = rest
-                        .split_whitespace()
-                        .next()
-                        .unwrap()
-                        .trim_end_matches('/')
-                        .to_string();
+                if let Some(url) = announced_url(&line) {
                     let _ = tx.send(url);
                 }
                 sink.lock().unwrap().push(line);

@@ -7,26 +7,15 @@
 //! again in between.
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tongban_crypto::{Sm2KeyPair, Sm2PublicKey};
 use tongban_ledger_sdk::{Client, Trust};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tongban");
-
-fn tongban(dir: &Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TONGBAN_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("TONGBAN_LISTEN", "127.0.0.1:0");
-    cmd
-}
+mod common;
+use common::{announced_url, tongban};
 
 /// A child process killed when dropped.
 struct Process(Child);
@@ -51,13 +40,8 @@ fn serve(dir: &Path, port: u16) -> (Process, String) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("已启动：").nth(1) {
-                let url = rest
-                    .split_whitespace()
-                    .next()
-                    .unwrap()
-                    .trim_end_matches('/');
-                let _ = tx.send(url.to_string());
+            if let Some(url) = announced_url(&line) {
+                let _ = tx.send(url);
             }
         }
     });

@@ -95,10 +95,9 @@ pub async fn audit_from(
 ) -> Result<(Report, Frontier), LedgerError> {
     let mut report = Report::default();
     let start = frontier.size() as i64;
-    let mut checkpoints = chain::checkpoints_from(store, 0, i64::MAX)
+    let mut checkpoints = chain::checkpoints_beyond(store, start)
         .await?
         .into_iter()
-        .filter(|c| c.tree_size > start)
         .peekable();
     let mut from = start;
     loop {

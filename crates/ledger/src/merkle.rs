@@ -358,8 +358,7 @@ impl Frontier {
     }
 
     pub fn root<H: TreeHasher>(&self) -> Hash {
-        let hashes: Vec<Hash> = self.nodes.iter().map(|(_, h)| *h).collect();
-        fold::<H>(&hashes).unwrap_or_else(H::empty_root)
+        fold::<H>(&self.hashes()).unwrap_or_else(H::empty_root)
     }
 }
 

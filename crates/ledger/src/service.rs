@@ -249,10 +249,22 @@ impl Ledger {
         contract: &str,
         key: &str,
     ) -> Result<Option<KeyView>, LedgerError> {
+        let checkpoint = self.final_checkpoint().await?;
+        self.key_view_at(app, contract, key, checkpoint).await
+    }
+
+    /// [`Ledger::key_view`] with proofs against `checkpoint`, found once by the caller: finding
+    /// the final checkpoint verifies its signatures.
+    async fn key_view_at(
+        &self,
+        app: &App,
+        contract: &str,
+        key: &str,
+        checkpoint: Option<FinalCheckpoint>,
+    ) -> Result<Option<KeyView>, LedgerError> {
         let Some(row) = chain::key(&self.store, contract, key).await? else {
             return Ok(None);
         };
-        let checkpoint = self.final_checkpoint().await?;
         let size = checkpoint.as_ref().map_or(0, |c| c.signed.checkpoint.size);
         let mut entries = Vec::new();
         for e in chain::entries_of_key(&self.store, contract, key).await? {
@@ -291,9 +303,13 @@ impl Ledger {
         contract: &str,
         reference: &str,
     ) -> Result<Vec<KeyView>, LedgerError> {
+        let checkpoint = self.final_checkpoint().await?;
         let mut out = Vec::new();
         for k in chain::keys_by_reference(&self.store, contract, reference).await? {
-            if let Some(view) = self.key_view(app, contract, &k.business_key).await? {
+            let view = self
+                .key_view_at(app, contract, &k.business_key, checkpoint.clone())
+                .await?;
+            if let Some(view) = view {
                 out.push(view);
             }
         }

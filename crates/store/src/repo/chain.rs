@@ -207,15 +207,19 @@ pub async fn nodes_in(tx: &mut Tx, wanted: &[(i32, i64)]) -> Result<Vec<NodeRow>
     }))
 }
 
-const KEY_SQL: &str = "SELECT contract, business_key, state, reference, last_seq, entries \
-    FROM chain_keys WHERE contract = $1 AND business_key = $2";
+const KEY_COLUMNS: &str = "contract, business_key, state, reference, last_seq, entries";
+
+fn key_sql() -> String {
+    format!("SELECT {KEY_COLUMNS} FROM chain_keys WHERE contract = $1 AND business_key = $2")
+}
 
 pub async fn key_in(
     tx: &mut Tx,
     contract: &str,
     business_key: &str,
 ) -> Result<Option<KeyRow>, StoreError> {
-    Ok(on_tx!(tx, |c| sqlx::query_as(KEY_SQL)
+    let sql = key_sql();
+    Ok(on_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(contract)
         .bind(business_key)
         .fetch_optional(c)
@@ -227,7 +231,8 @@ pub async fn key(
     contract: &str,
     business_key: &str,
 ) -> Result<Option<KeyRow>, StoreError> {
-    Ok(on_reader!(store, |e| sqlx::query_as(KEY_SQL)
+    let sql = key_sql();
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
         .bind(contract)
         .bind(business_key)
         .fetch_optional(e)
@@ -240,14 +245,15 @@ pub async fn keys_by_reference(
     contract: &str,
     reference: &str,
 ) -> Result<Vec<KeyRow>, StoreError> {
-    Ok(on_reader!(store, |e| sqlx::query_as(
-        "SELECT contract, business_key, state, reference, last_seq, entries FROM chain_keys \
-         WHERE contract = $1 AND reference = $2 ORDER BY business_key"
-    )
-    .bind(contract)
-    .bind(reference)
-    .fetch_all(e)
-    .await?))
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM chain_keys WHERE contract = $1 AND reference = $2 \
+         ORDER BY business_key"
+    );
+    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
+        .bind(contract)
+        .bind(reference)
+        .fetch_all(e)
+        .await?))
 }
 
 pub async fn put_key(tx: &mut Tx, k: &KeyRow) -> Result<(), StoreError> {
@@ -339,19 +345,17 @@ pub async fn checkpoint(store: &Store, height: i64) -> Result<Option<CheckpointR
         .await?))
 }
 
-/// Checkpoints from `height` on, oldest first, at most `limit`.
-pub async fn checkpoints_from(
+/// The checkpoints of trees larger than `size`, oldest first: what a hash check that has
+/// rebuilt the first `size` leaves has left to compare.
+pub async fn checkpoints_beyond(
     store: &Store,
-    height: i64,
-    limit: i64,
+    size: i64,
 ) -> Result<Vec<CheckpointRow>, StoreError> {
     let sql = format!(
-        "SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints WHERE height >= $1 \
-         ORDER BY height LIMIT $2"
+        "SELECT {CHECKPOINT_COLUMNS} FROM chain_checkpoints WHERE tree_size > $1 ORDER BY height"
     );
     Ok(on_reader!(store, |e| sqlx::query_as(&sql)
-        .bind(height)
-        .bind(limit)
+        .bind(size)
         .fetch_all(e)
         .await?))
 }
