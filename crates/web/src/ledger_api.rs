@@ -37,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/ledger/v1/subscriptions/{id}", get(subscription))
         .route("/ledger/v1/subscriptions/{id}/entries", get(pull))
         .route("/ledger/v1/public-key.pem", get(public_key))
+        .route("/ledger/v1/openapi.json", get(openapi))
         .route("/ledger/v1/dashboard", get(dashboard))
 }
 
@@ -554,4 +555,14 @@ pub(crate) async fn dashboard_json(state: &AppState) -> Result<Value, ApiError> 
             "findings": serde_json::from_str::<Value>(&a.findings).unwrap_or(Value::Null),
         })).collect::<Vec<_>>(),
     }))
+}
+
+/// The OpenAPI 3.0 document of this API (`docs/ledger-openapi.json`), for the provinces to
+/// generate clients from; public.
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../../docs/ledger-openapi.json"),
+    )
+        .into_response()
 }
