@@ -6,6 +6,7 @@ mod demo;
 mod doc;
 mod keys;
 mod ledger;
+mod outbox;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -438,9 +439,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 std::sync::Arc::new(tongban_identity::sms::LoggingSms),
             ),
         )
+        // The outbox: the 固废链's messages to the log in-process, the others to the platform.
         .on(
             tongban_platform::JOB_KIND,
-            tongban_platform::deliver_handler(store.clone(), platform),
+            tongban_platform::deliver_handler(
+                store.clone(),
+                std::sync::Arc::new(outbox::Destinations {
+                    city: platform,
+                    ledger: ledger.clone(),
+                    seal: bureau.seal.clone(),
+                }),
+            ),
         )
         .on(
             tongban_cases::batch::JOB_KIND,

@@ -12,6 +12,7 @@ pub mod materials;
 pub mod paper;
 pub mod reports;
 pub mod signing;
+pub mod solid_waste_chain;
 pub mod workflow;
 
 use std::time::Duration;
@@ -515,6 +516,7 @@ pub(crate) async fn submit_counting(
     if item.workflow.is_some() {
         workflow::report_progress(&mut tx, item, &row, "submitted", "提交申请", "").await?;
     }
+    solid_waste_chain::submitted(&mut tx, item, &row, &attached).await?;
     tx.commit().await?;
     Ok(number)
 }

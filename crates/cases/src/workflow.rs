@@ -206,8 +206,23 @@ pub async fn open(
 }
 
 /// Appends `body` to the case in `h`, with the projection and deadline it leads to, inside `tx`;
-/// returns the row after it.
+/// returns the row after it. A change of a case on the 固废链 is queued for it in `tx` too.
 async fn record(
+    tx: &mut Tx,
+    desk: &Desk<'_>,
+    wf: &Workflow,
+    row: CaseRow,
+    events: Vec<Event>,
+    actor: &str,
+    body: EventBody,
+) -> Result<CaseRow, WorkError> {
+    record_with(tx, desk, wf, row, events, actor, body, None).await
+}
+
+/// [`record`], with the item and materials of an amended application (a resubmission) for
+/// the 固废链.
+#[allow(clippy::too_many_arguments)]
+async fn record_with(
     tx: &mut Tx,
     desk: &Desk<'_>,
     wf: &Workflow,
@@ -215,6 +230,7 @@ async fn record(
     mut events: Vec<Event>,
     actor: &str,
     body: EventBody,
+    amended: Option<(&Item, &[repo::MaterialRow])>,
 ) -> Result<CaseRow, WorkError> {
     let now = Timestamp::now();
     let mut projection = to_case(row.clone())?.projection;
@@ -235,7 +251,11 @@ async fn record(
         .map(|c| serde_json::to_string(c).expect("corrections serialise"));
     events.push(event);
     row.deadline = wf.deadline(desk.calendar, &events).map(day);
-    Ok(chain(tx, row, actor, body, now).await?)
+    let row = chain(tx, row, actor, body, now).await?;
+    if let Some((event, before)) = events.split_last() {
+        crate::solid_waste_chain::recorded(tx, &row, before, event, amended).await?;
+    }
+    Ok(row)
 }
 
 async fn audit(
@@ -549,7 +569,7 @@ pub async fn resubmit(
         .ok_or(CaseError::NotFound)?;
     let events = crate::events_of(desk.store, id).await?;
     let mut tx = desk.store.begin().await?;
-    let row = record(
+    let row = record_with(
         &mut tx,
         desk,
         wf,
@@ -557,6 +577,7 @@ pub async fn resubmit(
         events,
         &applicant.actor(),
         EventBody::Resubmitted { data },
+        Some((item, &attached)),
     )
     .await
     .map_err(|e| match e {

@@ -10,6 +10,7 @@ pub mod checkpoint;
 pub mod contracts;
 pub mod entry;
 pub mod merkle;
+pub mod outbox;
 // What runs on a store: the server's log, the witnesses, the audit. Without the `server`
 // feature (the SDK) the crate is the formats and the checks alone.
 #[cfg(feature = "server")]
