@@ -93,6 +93,15 @@ pub struct Submitted {
     pub prev: Option<u64>,
 }
 
+/// One entry for [`Client::submit_many`].
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    pub contract: &'a str,
+    pub key: &'a str,
+    pub operation: &'a str,
+    pub payload: &'a Value,
+}
+
 fn hash(hex_text: &str) -> Result<Hash, SdkError> {
     hex::decode(hex_text)
         .ok()
@@ -270,6 +279,51 @@ impl Client {
             )
             .await?,
         )
+    }
+
+    /// Submits many entries in one signed call (at most 1 000), appended together and in
+    /// order. Each outcome is the entry written or the contract's refusal of that item; a call
+    /// with any item outside the application's grants writes nothing and is an error.
+    pub async fn submit_many(
+        &self,
+        entries: &[NewEntry<'_>],
+    ) -> Result<Vec<Result<Submitted, String>>, SdkError> {
+        let items: Vec<Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "contract": e.contract,
+                    "key": e.key,
+                    "operation": e.operation,
+                    "payload": e.payload,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "entries": items });
+        let answer = self
+            .call(
+                reqwest::Method::POST,
+                "/ledger/v1/entries/batch",
+                Some(body.to_string().into_bytes()),
+            )
+            .await?;
+        let results = answer["results"]
+            .as_array()
+            .ok_or_else(|| SdkError::Unverified("应答缺少 results".into()))?;
+        if results.len() != entries.len() {
+            return Err(SdkError::Unverified(format!(
+                "提交{}项，应答{}项",
+                entries.len(),
+                results.len()
+            )));
+        }
+        results
+            .iter()
+            .map(|r| match r["error"]["message"].as_str() {
+                Some(refused) => Ok(Err(refused.to_string())),
+                None => Self::parse(r.clone()).map(Ok),
+            })
+            .collect()
     }
 
     /// A business key with its history and proofs.

@@ -98,6 +98,9 @@ async fn main() -> anyhow::Result<()> {
             "xlsx" => xlsx::run(if quick { 10_000 } else { 100_000 })?,
             "ledger" => {
                 ledger::run(&ledger::Sizes {
+                    appended: if quick { 20_000 } else { 100_000 },
+                    batch: 500,
+                    clients: 4,
                     leaves: 100_000,
                     audited: if quick { 5_000 } else { 20_000 },
                     secs: if quick { 0.3 } else { 1.0 },

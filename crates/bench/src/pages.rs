@@ -26,7 +26,7 @@ pub struct Sizes {
 }
 
 /// A child process that is killed when dropped.
-struct Running(Child);
+pub(crate) struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -92,7 +92,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Vec<Row>> {
 }
 
 /// The release server beside this harness, on the embedded default with the demo data.
-fn tongban_binary() -> anyhow::Result<PathBuf> {
+pub(crate) fn tongban_binary() -> anyhow::Result<PathBuf> {
     if let Ok(p) = std::env::var("TONGBAN_BENCH_SERVER") {
         return Ok(p.into());
     }
@@ -107,15 +107,20 @@ fn tongban_binary() -> anyhow::Result<PathBuf> {
     Ok(sibling)
 }
 
-fn start_tongban(dir: &Path) -> anyhow::Result<(Running, String)> {
+/// The release `tongban` in `dir`, with no configuration from the environment.
+pub(crate) fn tongban_command(dir: &Path) -> anyhow::Result<Command> {
     let mut cmd = Command::new(tongban_binary()?);
     for (key, _) in std::env::vars() {
         if key.starts_with("TONGBAN_") {
             cmd.env_remove(key);
         }
     }
-    let mut child = cmd
-        .current_dir(dir)
+    cmd.current_dir(dir);
+    Ok(cmd)
+}
+
+pub(crate) fn start_tongban(dir: &Path) -> anyhow::Result<(Running, String)> {
+    let mut child = tongban_command(dir)?
         .env("TONGBAN_LISTEN", "127.0.0.1:0")
         .env("TONGBAN_LOG", "warn")
         .arg("serve")

@@ -1,7 +1,7 @@
 //! The log on the store: appending a batch of requests (each checked by its contract, the
 //! refused ones writing nothing) as leaves, with the subtrees they complete and a checkpoint
 //! signed by the log's key, in one transaction; and proofs read in one query.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tongban_crypto::Sm2KeyPair;
 use tongban_domain::Timestamp;
@@ -106,24 +106,43 @@ fn hash_of(bytes: &[u8]) -> Result<Hash, LedgerError> {
 /// The keys' states as the batch has left them so far, read from `tx` when first needed.
 struct Overlay<'a> {
     known: HashMap<(Contract, String), (KeyState, Option<KeyRow>)>,
+    /// Keys already looked up, found or not.
+    looked: HashSet<(Contract, String)>,
     tx: &'a mut Tx,
 }
 
 impl Overlay<'_> {
-    async fn load(&mut self, contract: Contract, key: &str) -> Result<(), StoreError> {
-        if self.known.contains_key(&(contract, key.to_string())) {
+    /// Looks up every key in `wanted` not looked up yet, in as few queries as it takes.
+    async fn load(&mut self, wanted: &[(Contract, String)]) -> Result<(), StoreError> {
+        let new: Vec<(&str, &str)> = wanted
+            .iter()
+            .filter(|w| self.looked.insert((*w).clone()))
+            .map(|(c, k)| (c.id(), k.as_str()))
+            .collect();
+        if new.is_empty() {
             return Ok(());
         }
-        if let Some(row) = chain::key_in(self.tx, contract.id(), key).await? {
+        for row in chain::keys_in(self.tx, &new).await? {
+            let Some(contract) = Contract::parse(&row.contract) else {
+                continue;
+            };
             let state = KeyState {
                 state: row.state.clone(),
                 reference: row.reference.clone(),
             };
             self.known
-                .insert((contract, key.to_string()), (state, Some(row)));
+                .insert((contract, row.business_key.clone()), (state, Some(row)));
         }
         Ok(())
     }
+}
+
+/// The keys request `r` reads: its own, and the one it refers to (a revocation's filing).
+fn keys_read(r: &Request) -> impl Iterator<Item = (Contract, String)> {
+    Contract::parse(&r.contract)
+        .map(|c| (c, r.key.clone()))
+        .into_iter()
+        .chain(also_reads(r))
 }
 
 impl contracts::States for Overlay<'_> {
@@ -172,8 +191,17 @@ impl Log {
         let replayed = self.replayed(&mut tx, requests, now).await?;
         let mut overlay = Overlay {
             known: HashMap::new(),
+            looked: HashSet::new(),
             tx: &mut tx,
         };
+        // Every key the batch reads, in one go rather than a query a request.
+        let wanted: Vec<(Contract, String)> = requests
+            .iter()
+            .zip(&replayed)
+            .filter(|(_, replayed)| !**replayed)
+            .flat_map(|(r, _)| keys_read(r))
+            .collect();
+        overlay.load(&wanted).await?;
         // Each request against the states the ones before it left.
         let mut checked: Vec<Result<(usize, Vec<contracts::KeyChange>), Refusal>> = Vec::new();
         for (i, r) in requests.iter().enumerate() {
@@ -184,12 +212,6 @@ impl Log {
             if let Err(why) = check_fields(r) {
                 checked.push(Err(why));
                 continue;
-            }
-            if let Some(c) = Contract::parse(&r.contract) {
-                overlay.load(c, &r.key).await?;
-            }
-            if let Some((c, k)) = also_reads(r) {
-                overlay.load(c, &k).await?;
             }
             match contracts::apply(
                 &r.contract,
@@ -310,9 +332,7 @@ impl Log {
         }
         chain::insert_entries(&mut tx, &entries).await?;
         chain::insert_nodes(&mut tx, &nodes).await?;
-        for row in rows.values() {
-            chain::put_key(&mut tx, row).await?;
-        }
+        chain::put_keys(&mut tx, &rows.values().collect::<Vec<_>>()).await?;
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),
             height: height as u64,

@@ -23,7 +23,12 @@ pub const MAX_BATCH: usize = 2_000;
 /// The field name the apps' secrets are sealed under.
 const SECRET_FIELD: &str = "chain_app_secret";
 
-type Reply = oneshot::Sender<Result<Result<Entry, Refusal>, String>>;
+/// A call's requests (appended together, in order) and where their outcomes go.
+type Queued = (Vec<Request>, Reply);
+type Reply = oneshot::Sender<Result<Vec<Result<Entry, Refusal>>, String>>;
+
+/// Requests one call may hand to [`Ledger::submit_many`].
+pub const MAX_CALL: usize = 1_000;
 
 pub struct Ledger {
     pub store: Store,
@@ -32,7 +37,7 @@ pub struct Ledger {
     /// Signatures that make a checkpoint final, the log's own included.
     pub quorum: usize,
     cipher: Arc<FieldCipher>,
-    queue: mpsc::Sender<(Request, Reply)>,
+    queue: mpsc::Sender<Queued>,
 }
 
 /// An entry with its audit path in the tree of the final checkpoint (none if the entry came
@@ -76,28 +81,40 @@ impl Ledger {
         quorum: usize,
         cipher: Arc<FieldCipher>,
     ) -> Arc<Ledger> {
-        let (queue, mut rx) = mpsc::channel::<(Request, Reply)>(MAX_BATCH * 4);
+        let (queue, mut rx) = mpsc::channel::<Queued>(MAX_BATCH * 4);
         let log = Arc::new(log);
         let (batch_store, batch_log) = (store.clone(), log.clone());
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
+                // A call's requests stay together, so a batch may pass MAX_BATCH by less than
+                // one call's worth.
+                let mut calls = vec![first];
+                let mut total = calls[0].0.len();
+                while total < MAX_BATCH {
                     match rx.try_recv() {
-                        Ok(next) => batch.push(next),
+                        Ok(next) => {
+                            total += next.0.len();
+                            calls.push(next);
+                        }
                         Err(_) => break,
                     }
                 }
-                let (requests, replies): (Vec<Request>, Vec<Reply>) = batch.into_iter().unzip();
+                let mut requests = Vec::with_capacity(total);
+                let mut replies = Vec::with_capacity(calls.len());
+                for (call, reply) in calls {
+                    replies.push((call.len(), reply));
+                    requests.extend(call);
+                }
                 match batch_log.append(&batch_store, &requests).await {
                     Ok(appended) => {
-                        for (reply, result) in replies.into_iter().zip(appended.results) {
-                            let _ = reply.send(Ok(result));
+                        let mut results = appended.results.into_iter();
+                        for (n, reply) in replies {
+                            let _ = reply.send(Ok(results.by_ref().take(n).collect()));
                         }
                     }
                     Err(e) => {
                         tracing::error!(error = %e, n = requests.len(), "固废链 batch failed");
-                        for reply in replies {
+                        for (_, reply) in replies {
                             let _ = reply.send(Err(e.to_string()));
                         }
                     }
@@ -116,9 +133,26 @@ impl Ledger {
 
     /// Queues `request` for the next batch and waits until it is committed (or refused).
     pub async fn submit(&self, request: Request) -> Result<Result<Entry, Refusal>, LedgerError> {
+        let mut outcomes = self.submit_many(vec![request]).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| LedgerError::Corrupt("账本写入任务未给出结果".into()))
+    }
+
+    /// Queues one call's `requests` (at most [`MAX_CALL`]) to be appended together, in order, in
+    /// one transaction, each checked against the states the ones before it leave; waits for
+    /// their outcomes, in the same order.
+    pub async fn submit_many(
+        &self,
+        requests: Vec<Request>,
+    ) -> Result<Vec<Result<Entry, Refusal>>, LedgerError> {
+        debug_assert!(requests.len() <= MAX_CALL);
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((request, reply))
+            .send((requests, reply))
             .await
             .map_err(|_| LedgerError::Corrupt("账本写入任务已停止".into()))?;
         answer

@@ -5,7 +5,7 @@
 //! checkable by themselves. Errors are JSON with a Chinese message.
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,9 +20,16 @@ use crate::AppState;
 
 pub const PREFIX: &str = "/ledger/v1/";
 
+/// The largest batch call's body: many small records, not many 1 MiB payloads.
+const BATCH_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/ledger/v1/entries", post(submit))
+        .route(
+            "/ledger/v1/entries/batch",
+            post(submit_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
+        )
         .route("/ledger/v1/keys/{contract}/{key}", get(key))
         .route(
             "/ledger/v1/references/{contract}/{reference}",
@@ -168,6 +175,48 @@ fn current_version() -> u32 {
     VERSION
 }
 
+impl Submission {
+    /// The log request for this submission, once `app` may make it.
+    fn into_request(self, app: &App, signature: &str, nonce: Option<String>) -> Request {
+        Request {
+            contract: self.contract,
+            version: self.version,
+            key: self.key,
+            operation: self.operation,
+            payload: self.payload.to_string(),
+            app_id: app.id.clone(),
+            app_signature: signature.to_string(),
+            nonce,
+        }
+    }
+
+    /// Refuses a submission `app` may not make, or whose payload is not an object.
+    fn check(&self, app: &App, which: &str) -> Result<(), ApiError> {
+        if !self.payload.is_object() {
+            return Err(ApiError::Invalid(format!(
+                "{which}字段“payload”应为JSON对象"
+            )));
+        }
+        if !app.may_submit(&self.contract, &self.operation) {
+            return Err(ApiError::Forbidden(format!(
+                "{which}应用“{}”无权对合约“{}”执行“{}”",
+                app.id, self.contract, self.operation
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn entry_json(entry: &tongban_ledger::entry::Entry) -> Value {
+    json!({
+        "seq": entry.seq,
+        "leaf_hash": hex::encode(entry.leaf_hash()),
+        "payload_sm3": entry.payload_sm3(),
+        "at": entry.at,
+        "prev": entry.prev,
+    })
+}
+
 async fn submit(
     State(state): State<AppState>,
     method: Method,
@@ -181,41 +230,70 @@ async fn submit(
             "请求体应为JSON对象，含 contract、key、operation、payload（{e}）"
         ))
     })?;
-    if !s.payload.is_object() {
-        return Err(ApiError::Invalid("字段“payload”应为JSON对象".into()));
-    }
-    if !app.may_submit(&s.contract, &s.operation) {
-        return Err(ApiError::Forbidden(format!(
-            "应用“{}”无权对合约“{}”执行“{}”",
-            app.id, s.contract, s.operation
-        )));
-    }
-    let request = Request {
-        contract: s.contract,
-        version: s.version,
-        key: s.key,
-        operation: s.operation,
-        payload: s.payload.to_string(),
-        app_id: app.id.clone(),
-        app_signature: signature,
-        nonce: Some(nonce),
-    };
+    s.check(&app, "")?;
+    let request = s.into_request(&app, &signature, Some(nonce));
     match state.ledger.submit(request).await? {
-        Ok(entry) => Ok((
-            StatusCode::CREATED,
-            axum::Json(json!({
-                "seq": entry.seq,
-                "leaf_hash": hex::encode(entry.leaf_hash()),
-                "payload_sm3": entry.payload_sm3(),
-                "at": entry.at,
-                "prev": entry.prev,
-            })),
-        )
-            .into_response()),
+        Ok(entry) => Ok((StatusCode::CREATED, axum::Json(entry_json(&entry))).into_response()),
         Err(Refusal::Replayed) => Err(AuthError::Replayed.into()),
         Err(Refusal::Contract(e)) => Err(ApiError::Conflict(e.to_string())),
         Err(other) => Err(ApiError::Invalid(other.to_string())),
     }
+}
+
+#[derive(Deserialize)]
+struct Batch {
+    entries: Vec<Submission>,
+}
+
+/// Many submissions in one signed call, appended together and in order: the way a province's
+/// system sends a day's records. Either every item is within the grants or nothing is written
+/// (403); each item the contracts refuse is answered in its place.
+async fn submit_batch(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let (app, nonce, signature) = signed(&state, &method, &uri, &headers, &body).await?;
+    let batch: Batch = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::Invalid(format!(
+            "请求体应为JSON对象 {{\"entries\": [...]}}，每项含 contract、key、operation、payload（{e}）"
+        ))
+    })?;
+    let max = tongban_ledger::service::MAX_CALL;
+    if batch.entries.is_empty() || batch.entries.len() > max {
+        return Err(ApiError::Invalid(format!(
+            "“entries”应含1至{max}项，实有{}项",
+            batch.entries.len()
+        )));
+    }
+    for (i, s) in batch.entries.iter().enumerate() {
+        s.check(&app, &format!("第{}项：", i + 1))?;
+    }
+    // One nonce for the call, used up before anything is queued: a replay writes nothing.
+    if !state.ledger.use_nonce(&app, &nonce).await? {
+        return Err(AuthError::Replayed.into());
+    }
+    let requests = batch
+        .entries
+        .into_iter()
+        .map(|s| s.into_request(&app, &signature, None))
+        .collect();
+    let results: Vec<Value> = state
+        .ledger
+        .submit_many(requests)
+        .await?
+        .iter()
+        .map(|outcome| match outcome {
+            Ok(entry) => entry_json(entry),
+            Err(Refusal::Contract(e)) => {
+                json!({"error": {"code": "refused", "message": e.to_string()}})
+            }
+            Err(other) => json!({"error": {"code": "invalid", "message": other.to_string()}}),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "results": results })).into_response())
 }
 
 fn checkpoint_json(c: &SignedCheckpoint) -> Value {

@@ -4,7 +4,7 @@
 //! get 401/403/409 with a clear message and write nothing.
 use serde_json::json;
 use tongban_ledger::apps::{self, Grant, Scope};
-use tongban_ledger_sdk::{Client, SdkError, Trust};
+use tongban_ledger_sdk::{Client, NewEntry, SdkError, Trust};
 use tongban_store::testing::TestStore;
 use tongban_store::{chain, store_test};
 
@@ -45,7 +45,17 @@ async fn raw_post(
     nonce: &str,
     body: &str,
 ) -> (u16, String) {
-    let path = "/ledger/v1/entries";
+    raw_post_to(base, "/ledger/v1/entries", app, timestamp, nonce, body).await
+}
+
+async fn raw_post_to(
+    base: &str,
+    path: &str,
+    app: &apps::App,
+    timestamp: i64,
+    nonce: &str,
+    body: &str,
+) -> (u16, String) {
     let signature = apps::sign(&app.secret, "POST", path, timestamp, nonce, body.as_bytes());
     let response = reqwest::Client::new()
         .post(format!("{base}{path}"))
@@ -264,5 +274,122 @@ store_test!(
             ]
         );
         assert_eq!(chain::size(&db.store).await.unwrap(), 4);
+    }
+);
+
+store_test!(
+    a_batch_call_appends_in_order_answers_each_item_and_writes_nothing_when_refused_whole,
+    |db: TestStore| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(&db, dir.path());
+        let ledger = state.ledger.clone();
+        let base = serve(state).await;
+        let anhui = ledger
+            .register(
+                "officer:admin",
+                "安徽省固体废物管理信息系统",
+                "anhui",
+                vec![grant(
+                    "disposal_application",
+                    &["create", "update"],
+                    Scope::Own,
+                )],
+            )
+            .await
+            .unwrap();
+        let client = Client::new(&base).signing_as(&anhui.id, &anhui.secret);
+        let form =
+            |no: &str| json!({"application_no": no, "waste": "一般工业固体废物", "tonnes": 30});
+        let (a, b) = (form("WH-A"), form("WH-B"));
+        let entry = |key: &'static str, operation: &'static str, payload| NewEntry {
+            contract: "disposal_application",
+            key,
+            operation,
+            payload,
+        };
+        let size = || async { chain::size(&db.store).await.unwrap() };
+
+        // Appended in the order given; a later item sees what an earlier one did.
+        let answered = client
+            .submit_many(&[
+                entry("WH-A", "create", &a),
+                entry("WH-B", "create", &b),
+                entry("WH-A", "update", &a),
+            ])
+            .await
+            .unwrap();
+        let written: Vec<(u64, Option<u64>)> = answered
+            .iter()
+            .map(|r| r.as_ref().map(|s| (s.seq, s.prev)).unwrap())
+            .collect();
+        assert_eq!(written, [(0, None), (1, None), (2, Some(0))]);
+        assert_eq!(size().await, 3);
+
+        // An item its contract refuses is answered in its place; the others are written.
+        let c = form("WH-C");
+        let answered = client
+            .submit_many(&[
+                entry("WH-C", "create", &c),
+                entry("WH-A", "create", &a),
+                entry("WH-C", "update", &c),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(answered[0].as_ref().unwrap().seq, 3);
+        let refused = answered[1].as_ref().unwrap_err();
+        assert!(refused.contains("WH-A"), "{refused}");
+        assert_eq!(answered[2].as_ref().unwrap().prev, Some(3));
+        assert_eq!(size().await, 5);
+        assert_eq!(
+            client
+                .key("disposal_application", "WH-A")
+                .await
+                .unwrap()
+                .entries
+                .len(),
+            2
+        );
+
+        // One item outside the grants: the whole call is refused, nothing is written.
+        let (d, filing) = (form("WH-D"), json!({"filing_no": "皖备001"}));
+        let (status, message) = status_of(
+            client
+                .submit_many(&[
+                    entry("WH-D", "create", &d),
+                    NewEntry {
+                        contract: "filing",
+                        key: "BA-1",
+                        operation: "create",
+                        payload: &filing,
+                    },
+                ])
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(status, 403);
+        assert!(message.starts_with("第2项："), "{message}");
+        // No items, or more than a call may carry.
+        let (status, message) = status_of(client.submit_many(&[]).await.unwrap_err());
+        assert_eq!(status, 400);
+        assert!(message.contains("1至1000项"), "{message}");
+        let many: Vec<NewEntry> = (0..1001).map(|_| entry("WH-E", "create", &a)).collect();
+        let (status, _) = status_of(client.submit_many(&many).await.unwrap_err());
+        assert_eq!(status, 400);
+        assert_eq!(size().await, 5);
+
+        // A replayed batch call writes nothing the second time.
+        let body = json!({"entries": [{"contract": "disposal_application", "key": "WH-F",
+            "operation": "create", "payload": form("WH-F")}]})
+        .to_string();
+        let path = "/ledger/v1/entries/batch";
+        let nonce = "0a1b2c3d4e5f60718293";
+        let (status, _) = raw_post_to(&base, path, &anhui, now(), nonce, &body).await;
+        assert_eq!(status, 200);
+        let (status, message) = raw_post_to(&base, path, &anhui, now(), nonce, &body).await;
+        assert_eq!(
+            (status, message.as_str()),
+            (401, "重复的请求：该 nonce 已使用过")
+        );
+        assert_eq!(size().await, 6);
     }
 );
