@@ -72,6 +72,10 @@ pub struct LedgerSection {
     pub witnesses: Vec<WitnessSection>,
     /// Seconds between the scheduled, incremental hash checks (哈希核验).
     pub audit_secs: u64,
+    /// The city's government-blockchain display (市政务区块链展示平台), which is sent the
+    /// dashboard's snapshot every `display_secs`; empty means none.
+    pub display_url: String,
+    pub display_secs: u64,
 }
 
 impl Default for LedgerSection {
@@ -81,6 +85,8 @@ impl Default for LedgerSection {
             quorum: None,
             witnesses: Vec::new(),
             audit_secs: 3600,
+            display_url: String::new(),
+            display_secs: 60,
         }
     }
 }
@@ -192,6 +198,7 @@ impl Config {
         config.calendar()?;
         config.city_platform()?;
         config.ledger_witnesses()?;
+        config.ledger_display()?;
         Ok(config)
     }
 
@@ -234,6 +241,17 @@ impl Config {
                     .map_err(|e| anyhow::anyhow!("配置有误：city_platform.url：{e}"))
             })
             .transpose()
+    }
+
+    /// The government-blockchain display's base URL, checked, if configured.
+    pub fn ledger_display(&self) -> anyhow::Result<Option<String>> {
+        let url = self.ledger.display_url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        tongban_platform::check_url(url)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("配置有误：ledger.display_url：{e}"))
     }
 
     /// The licence registry configured, if any.
@@ -374,6 +392,24 @@ mod tests {
             load("[city_platform]\nurl = \"https://p.example\"\nurll = \"x\"\n").unwrap_err();
         assert!(typo.to_string().contains("urll"), "{typo}");
         assert!(load("[city_platform]\n").is_err(), "url is required");
+    }
+
+    #[test]
+    fn the_ledger_display_is_off_without_a_url_and_checked_with_one() {
+        let config = load("").unwrap();
+        assert_eq!(config.ledger_display().unwrap(), None);
+        assert_eq!(config.ledger.display_secs, 60);
+        let config = load(
+            "[ledger]\ndisplay_url = \"https://chain-screen.example.gov.cn/\"\ndisplay_secs = 30\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.ledger_display().unwrap().as_deref(),
+            Some("https://chain-screen.example.gov.cn")
+        );
+        assert_eq!(config.ledger.display_secs, 30);
+        let bad = load("[ledger]\ndisplay_url = \"chain-screen\"\n").unwrap_err();
+        assert!(bad.to_string().contains("ledger.display_url"), "{bad}");
     }
 
     #[test]

@@ -252,3 +252,46 @@ impl tongban_ledger::push::Deliver for HttpDeliver {
         })
     }
 }
+
+/// A run of a recurring job.
+type JobRun = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), tongban_jobs::JobFailure>> + Send>,
+>;
+
+/// A recurring job's body, as the scheduler takes it.
+type Job = Box<dyn Fn() -> JobRun + Send + Sync>;
+
+/// The `ledger.display` job: the dashboard's snapshot to the city's government-blockchain display
+/// (`[ledger] display_url`), signed with the bureau's seal like the city platform's messages.
+/// Without a URL it does nothing, but stays registered, so the job row an earlier configuration
+/// left still finds its handler.
+pub fn display_job(
+    config: &Config,
+    ledger: &std::sync::Arc<Ledger>,
+    bureau: &tongban_cases::issuing::Bureau,
+) -> anyhow::Result<Job> {
+    let Some(url) = config.ledger_display()? else {
+        return Ok(Box::new(|| -> JobRun { Box::pin(async { Ok(()) }) }));
+    };
+    let screen = tongban_platform::display::HttpDisplay::new(&url, Some(bureau.seal.clone()))
+        .map_err(|e| anyhow::anyhow!("配置有误：ledger.display_url：{e}"))?;
+    tracing::info!(
+        url = %screen.base_url(),
+        every_secs = config.ledger.display_secs.max(1),
+        "固废链 dashboard sent to the government-blockchain display"
+    );
+    let ledger = ledger.clone();
+    Ok(Box::new(tongban_platform::display::job(
+        std::sync::Arc::new(screen),
+        move || {
+            let ledger = ledger.clone();
+            async move {
+                ledger
+                    .dashboard(0)
+                    .await
+                    .map(|d| d.snapshot())
+                    .map_err(|e| e.to_string())
+            }
+        },
+    )))
+}

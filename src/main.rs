@@ -395,6 +395,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 }
             },
         )
+        // The dashboard's snapshot to the city's government-blockchain display, when configured.
+        .every(
+            tongban_platform::display::JOB_KIND,
+            Duration::from_secs(config.ledger.display_secs.max(1)),
+            ledger::display_job(&config, &ledger, &bureau)?,
+        )
         .every("drafts.purge", housekeeping, {
             let store = store.clone();
             move || {

@@ -16,6 +16,8 @@ pub mod outbox;
 #[cfg(feature = "server")]
 pub mod audit;
 #[cfg(feature = "server")]
+pub mod dashboard;
+#[cfg(feature = "server")]
 pub mod log;
 #[cfg(feature = "server")]
 pub mod push;

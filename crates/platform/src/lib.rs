@@ -20,7 +20,8 @@
 //!
 //! [`HttpPlatform`] speaks the protocol, [`LoggingPlatform`] only logs (development, nothing
 //! configured), and [`peer`] serves the protocol locally, for the tests and by hand
-//! (`platform-peer`).
+//! (`platform-peer`). [`display`] is the adapter to the city's government-blockchain display
+//! (市政务区块链展示平台), which the peer also stands in for.
 #![forbid(unsafe_code)]
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use tongban_jobs::JobFailure;
 use tongban_store::Store;
 use tongban_store::outbox::{self, OutboxRow};
 
+pub mod display;
 pub mod peer;
 
 /// The case library (办件库): the progress of every case.
@@ -164,27 +166,39 @@ impl Platform for HttpPlatform {
             if let Some(seal) = &self.seal {
                 request = request.header(SIGNATURE_HEADER, sign_body(seal, &body));
             }
-            let response = request.body(body).send().await.map_err(|e| {
-                if e.is_timeout() {
-                    format!("{url}: no answer within {} s", Self::TIMEOUT.as_secs())
-                } else if e.is_connect() {
-                    format!("{url}: cannot connect")
-                } else {
-                    format!("{url}: {e}")
-                }
-            })?;
-            let status = response.status();
-            if status.is_success() {
-                return Ok(());
-            }
-            let body = response.text().await.unwrap_or_default();
-            let detail = serde_json::from_str::<serde_json::Value>(&body)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
-                .unwrap_or_else(|| body.chars().take(200).collect());
-            Err(format!("{url}: {} {detail}", status.as_u16()))
+            let response = request
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| unsent(&url, &e, Self::TIMEOUT))?;
+            accepted(&url, response).await
         })
     }
+}
+
+/// Why a post to `url` got no answer, in short.
+pub(crate) fn unsent(url: &str, e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        format!("{url}: no answer within {} s", timeout.as_secs())
+    } else if e.is_connect() {
+        format!("{url}: cannot connect")
+    } else {
+        format!("{url}: {e}")
+    }
+}
+
+/// `Ok` for a 2xx answer, else its status and the message of its `{"error": …}` body.
+pub(crate) async fn accepted(url: &str, response: reqwest::Response) -> Result<(), String> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = response.text().await.unwrap_or_default();
+    let detail = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    Err(format!("{url}: {} {detail}", status.as_u16()))
 }
 
 /// Accepts every message and writes it to the log: for development when no platform is

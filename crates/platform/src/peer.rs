@@ -3,6 +3,10 @@
 //! accepted, taking an id it already holds again with 200 but not a second time; it checks the
 //! signature when it was given the bureau's public key. It also counts every delivery attempt
 //! and can be told to fail the next ones with 503, as an unavailable platform would.
+//!
+//! It also stands in for the city's government-blockchain display ([`crate::display`]): it keeps
+//! every snapshot posted to it, in order, and shows the newest by its `snapshot_at`, so an older
+//! snapshot arriving late does not replace it.
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -33,6 +37,8 @@ struct Inner {
     /// Per destination, the messages accepted, in the order they were.
     held: HashMap<String, Vec<Envelope>>,
     ids: HashSet<(String, String)>,
+    /// The display's snapshots, in the order they were accepted.
+    snapshots: Vec<serde_json::Value>,
     attempts: usize,
     fail_next: usize,
 }
@@ -61,6 +67,16 @@ impl PeerState {
             .unwrap_or_default()
     }
 
+    /// The snapshots the display accepted, in the order it did.
+    pub fn snapshots(&self) -> Vec<serde_json::Value> {
+        self.lock().snapshots.clone()
+    }
+
+    /// The snapshot the display shows: the newest by `snapshot_at`.
+    pub fn shown(&self) -> Option<serde_json::Value> {
+        shown_of(&self.lock().snapshots).cloned()
+    }
+
     /// Every delivery attempt seen, refused, failed and repeated ones included.
     pub fn attempts(&self) -> usize {
         self.lock().attempts
@@ -78,6 +94,10 @@ pub fn router(state: PeerState) -> Router {
         .route(
             "/api/v1/{destination}/messages",
             post(accept).get(list_messages),
+        )
+        .route(
+            crate::display::SNAPSHOTS_PATH,
+            post(show).get(list_snapshots),
         )
         .fallback(|| async {
             error(StatusCode::NOT_FOUND, "not_found", "没有这个接口".into())
@@ -111,47 +131,58 @@ fn unknown(destination: &str) -> Option<Response> {
     })
 }
 
+/// Counts the attempt; the 503 it is told to answer, if any.
+fn unavailable(state: &PeerState) -> Option<Response> {
+    let mut inner = state.lock();
+    inner.attempts += 1;
+    (inner.fail_next > 0).then(|| {
+        inner.fail_next -= 1;
+        error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "平台暂不可用，请稍后重试".into(),
+        )
+    })
+}
+
+/// The refusal of a body without a valid signature, when the peer checks them.
+fn unsigned(state: &PeerState, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
+    let key = state.public_key.as_ref()?;
+    let Some(signature) = headers.get(SIGNATURE_HEADER) else {
+        return Some(error(
+            StatusCode::UNAUTHORIZED,
+            "signature_required",
+            format!("缺少签名（{SIGNATURE_HEADER}）"),
+        ));
+    };
+    let valid = signature
+        .to_str()
+        .ok()
+        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
+        .is_some_and(|der| key.verify(body, &der).is_ok());
+    (!valid).then(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            "签名验证失败".into(),
+        )
+    })
+}
+
 async fn accept(
     State(state): State<PeerState>,
     Path(destination): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    {
-        let mut inner = state.lock();
-        inner.attempts += 1;
-        if inner.fail_next > 0 {
-            inner.fail_next -= 1;
-            return error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "平台暂不可用，请稍后重试".into(),
-            );
-        }
+    if let Some(refused) = unavailable(&state) {
+        return refused;
     }
     if let Some(refused) = unknown(&destination) {
         return refused;
     }
-    if let Some(key) = &state.public_key {
-        let Some(signature) = headers.get(SIGNATURE_HEADER) else {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "signature_required",
-                format!("缺少签名（{SIGNATURE_HEADER}）"),
-            );
-        };
-        let valid = signature
-            .to_str()
-            .ok()
-            .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-            .is_some_and(|der| key.verify(&body, &der).is_ok());
-        if !valid {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "bad_signature",
-                "签名验证失败".into(),
-            );
-        }
+    if let Some(refused) = unsigned(&state, &headers, &body) {
+        return refused;
     }
     let envelope: Envelope = match serde_json::from_slice(&body) {
         Ok(envelope) => envelope,
@@ -190,6 +221,61 @@ async fn list_messages(
         return refused;
     }
     Json(serde_json::json!({ "messages": state.received(&destination) })).into_response()
+}
+
+/// The newest of `snapshots` by `snapshot_at`, the later accepted one on a tie.
+fn shown_of(snapshots: &[serde_json::Value]) -> Option<&serde_json::Value> {
+    snapshots
+        .iter()
+        .max_by_key(|s| s["snapshot_at"].as_i64().unwrap_or(i64::MIN))
+}
+
+/// The display takes a snapshot: an object with the figures its screen shows.
+async fn show(State(state): State<PeerState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = unavailable(&state) {
+        return refused;
+    }
+    if let Some(refused) = unsigned(&state, &headers, &body) {
+        return refused;
+    }
+    let snapshot: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_body",
+                format!("报文格式有误：{e}"),
+            );
+        }
+    };
+    let missing = ["height", "entries", "executions", "snapshot_at"]
+        .into_iter()
+        .find(|field| !snapshot[*field].is_number())
+        .or_else(|| (!snapshot["nodes"].is_array()).then_some("nodes"))
+        .or_else(|| (!snapshot["contracts"].is_array()).then_some("contracts"));
+    if let Some(field) = missing {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            format!("快照缺少字段 {field}"),
+        );
+    }
+    let mut inner = state.lock();
+    inner.snapshots.push(snapshot);
+    let shown = std::ptr::eq(
+        shown_of(&inner.snapshots).expect("one at least"),
+        inner.snapshots.last().expect("one at least"),
+    );
+    Json(serde_json::json!({ "shown": shown })).into_response()
+}
+
+async fn list_snapshots(State(state): State<PeerState>) -> Response {
+    let inner = state.lock();
+    Json(serde_json::json!({
+        "snapshots": inner.snapshots,
+        "shown": shown_of(&inner.snapshots),
+    }))
+    .into_response()
 }
 
 /// `{"error": {"code": …, "message": …}}` with `status`.

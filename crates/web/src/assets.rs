@@ -8,20 +8,30 @@ use crate::AppState;
 
 const CSS: &str = include_str!("../static/app.css");
 const FORM_JS: &str = include_str!("../static/form.js");
+const LEDGER_JS: &str = include_str!("../static/ledger.js");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(css))
         .route("/static/form.js", get(form_js))
+        .route("/static/ledger.js", get(ledger_js))
 }
 
 async fn form_js() -> impl IntoResponse {
+    script(FORM_JS)
+}
+
+async fn ledger_js() -> impl IntoResponse {
+    script(LEDGER_JS)
+}
+
+fn script(body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        FORM_JS,
+        body,
     )
 }
 

@@ -584,55 +584,7 @@ async fn dashboard(State(state): State<AppState>) -> Result<Response, ApiError> 
 }
 
 pub(crate) async fn dashboard_json(state: &AppState) -> Result<Value, ApiError> {
-    use tongban_ledger::contracts::Contract;
-    use tongban_store::chain;
-    let ledger = &state.ledger;
-    let store = &ledger.store;
-    let latest = log::latest(store, ledger.log.origin()).await?;
-    let fin = ledger.final_checkpoint().await?;
-    let counts = chain::contract_counts(store)
-        .await
-        .map_err(LedgerError::from)?;
-    let activity = chain::witness_activity(store)
-        .await
-        .map_err(LedgerError::from)?;
-    let audits = chain::audits(store, 20).await.map_err(LedgerError::from)?;
-    let executions = |id: &str| counts.iter().find(|(c, _)| c == id).map_or(0, |(_, n)| *n);
-    let mut nodes = vec![json!({
-        "name": "shanghai",
-        "role": "log",
-        "last_at": latest.as_ref().map(|c| c.checkpoint.at),
-        "height": latest.as_ref().map(|c| c.checkpoint.height),
-    })];
-    for (name, _) in &ledger.witnesses.0 {
-        let seen = activity.iter().find(|(w, _, _)| w == name);
-        nodes.push(json!({
-            "name": name,
-            "role": "witness",
-            "last_at": seen.map(|(_, _, at)| *at),
-            "height": seen.map(|(_, h, _)| *h),
-        }));
-    }
-    Ok(json!({
-        "origin": ledger.log.origin(),
-        "height": latest.as_ref().map_or(0, |c| c.checkpoint.height),
-        "entries": latest.as_ref().map_or(0, |c| c.checkpoint.size),
-        "final_height": fin.as_ref().map(|f| f.signed.checkpoint.height),
-        "final_entries": fin.as_ref().map(|f| f.signed.checkpoint.size),
-        "quorum": ledger.quorum,
-        "nodes": nodes,
-        "contracts": Contract::ALL.iter().map(|c| json!({
-            "id": c.id(),
-            "name": c.name(),
-            "version": tongban_ledger::contracts::VERSION,
-            "executions": executions(c.id()),
-        })).collect::<Vec<_>>(),
-        "executions": counts.iter().map(|(_, n)| n).sum::<i64>(),
-        "alerts": audits.iter().filter(|a| a.findings != "[]").map(|a| json!({
-            "at": a.at,
-            "findings": serde_json::from_str::<Value>(&a.findings).unwrap_or(Value::Null),
-        })).collect::<Vec<_>>(),
-    }))
+    Ok(state.ledger.dashboard(0).await?.to_json())
 }
 
 /// The OpenAPI 3.0 document of this API (`docs/ledger-openapi.json`), for the provinces to

@@ -15,6 +15,7 @@ mod error;
 mod health;
 mod individual;
 pub mod ledger_api;
+mod ledger_board;
 mod middleware;
 mod portal;
 mod rate_limit;
@@ -114,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .merge(verify::routes())
         .merge(signing::routes())
         .merge(ledger_api::routes())
+        .merge(ledger_board::routes())
         .merge(health::routes())
         .merge(assets::routes())
         .fallback(error::not_found)

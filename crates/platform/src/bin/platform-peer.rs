@@ -1,6 +1,8 @@
 //! `platform-peer --listen 127.0.0.1:9191 [--public-key seal.pub.pem]`: serves the city
 //! platform's protocol (办件库 and 电子证照库) locally, for trying Tongban's `[city_platform] url`
-//! by hand. What it accepted is listed at `GET /api/v1/{destination}/messages`.
+//! by hand. What it accepted is listed at `GET /api/v1/{destination}/messages`. It is also the
+//! government-blockchain display for `[ledger] display_url`: the snapshots it took, and the one
+//! it shows, are at `GET /api/v1/ledger_display/snapshots`.
 #![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
@@ -66,6 +68,10 @@ async fn main() -> std::process::ExitCode {
     };
     println!(
         "一网通办平台对端已启动（{checks}）：http://{addr}/api/v1/{{case_library|licence_repository}}/messages"
+    );
+    println!(
+        "政务区块链展示平台对端：http://{addr}{}",
+        tongban_platform::display::SNAPSHOTS_PATH
     );
     tokio::select! {
         _ = task => std::process::ExitCode::FAILURE,
