@@ -24,7 +24,7 @@ use serde_json::Value;
 use tongban_crypto::Sm2KeyPair;
 use tongban_jobs::JobFailure;
 
-use crate::{SIGNATURE_HEADER, check_url, sign_body};
+use crate::SignedPoster;
 
 /// The recurring job that posts the snapshot.
 pub const JOB_KIND: &str = "ledger.display";
@@ -40,33 +40,23 @@ pub trait Display: Send + Sync {
 /// The display over HTTP.
 #[derive(Clone)]
 pub struct HttpDisplay {
-    base_url: String,
-    client: reqwest::Client,
-    seal: Option<Sm2KeyPair>,
+    poster: SignedPoster,
 }
 
 impl HttpDisplay {
     /// The longest one post may take, connecting included.
-    pub const TIMEOUT: Duration = Duration::from_secs(5);
+    pub const TIMEOUT: Duration = SignedPoster::TIMEOUT;
 
     /// A client of the display at `base_url` (`http://` or `https://`), signing every body with
     /// `seal` when given.
     pub fn new(base_url: &str, seal: Option<Sm2KeyPair>) -> Result<Self, String> {
-        let base_url = check_url(base_url)?;
-        let client = reqwest::Client::builder()
-            .timeout(Self::TIMEOUT)
-            .connect_timeout(Self::TIMEOUT)
-            .build()
-            .map_err(|e| format!("无法创建政务区块链展示平台的客户端：{e}"))?;
         Ok(Self {
-            base_url,
-            client,
-            seal,
+            poster: SignedPoster::new(base_url, seal, "政务区块链展示平台")?,
         })
     }
 
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        &self.poster.base_url
     }
 }
 
@@ -74,21 +64,7 @@ impl Display for HttpDisplay {
     fn show<'a>(&'a self, snapshot: &'a Value) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let body = serde_json::to_vec(snapshot).map_err(|e| format!("encode: {e}"))?;
-            let url = format!("{}{SNAPSHOTS_PATH}", self.base_url);
-            let mut request = self
-                .client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json");
-            if let Some(seal) = &self.seal {
-                request = request.header(SIGNATURE_HEADER, sign_body(seal, &body));
-            }
-            let response = request
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| crate::unsent(&url, &e, Self::TIMEOUT))?;
-            crate::accepted(&url, response).await
+            self.poster.post(SNAPSHOTS_PATH, body, &[]).await
         })
     }
 }

@@ -94,24 +94,56 @@ pub trait Platform: Send + Sync {
 /// The platform over HTTP.
 #[derive(Clone)]
 pub struct HttpPlatform {
-    base_url: String,
-    client: reqwest::Client,
-    seal: Option<Sm2KeyPair>,
+    poster: SignedPoster,
 }
 
 impl HttpPlatform {
     /// The longest one delivery may take, connecting included.
-    pub const TIMEOUT: Duration = Duration::from_secs(5);
+    pub const TIMEOUT: Duration = SignedPoster::TIMEOUT;
 
     /// A client of the platform at `base_url` (`http://` or `https://`), signing every body with
     /// `seal` when given.
     pub fn new(base_url: &str, seal: Option<Sm2KeyPair>) -> Result<Self, String> {
+        Ok(Self {
+            poster: SignedPoster::new(base_url, seal, "一网通办平台")?,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.poster.base_url
+    }
+
+    /// Whether bodies are signed.
+    pub fn signs(&self) -> bool {
+        self.poster.seal.is_some()
+    }
+}
+
+/// JSON posted to one base URL, each body signed with the bureau's seal when one is given: what
+/// the platform's and the display's adapters share.
+#[derive(Clone)]
+pub(crate) struct SignedPoster {
+    pub(crate) base_url: String,
+    client: reqwest::Client,
+    pub(crate) seal: Option<Sm2KeyPair>,
+}
+
+impl SignedPoster {
+    /// The longest one post may take, connecting included.
+    pub(crate) const TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// `whom` names the far end in the error.
+    pub(crate) fn new(
+        base_url: &str,
+        seal: Option<Sm2KeyPair>,
+        whom: &str,
+    ) -> Result<Self, String> {
         let base_url = check_url(base_url)?;
         let client = reqwest::Client::builder()
             .timeout(Self::TIMEOUT)
             .connect_timeout(Self::TIMEOUT)
             .build()
-            .map_err(|e| format!("无法创建一网通办平台的客户端：{e}"))?;
+            .map_err(|e| format!("无法创建{whom}的客户端：{e}"))?;
         Ok(Self {
             base_url,
             client,
@@ -119,13 +151,31 @@ impl HttpPlatform {
         })
     }
 
-    pub fn base_url(&self) -> &str {
-        &self.base_url
-    }
-
-    /// Whether bodies are signed.
-    pub fn signs(&self) -> bool {
-        self.seal.is_some()
+    /// Posts `body` to `path` under the base URL with `headers`; `Ok` for a 2xx answer.
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Result<(), String> {
+        let url = format!("{}{path}", self.base_url);
+        let mut request = self
+            .client
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(seal) = &self.seal {
+            request = request.header(SIGNATURE_HEADER, sign_body(seal, &body));
+        }
+        let response = request
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| unsent(&url, &e, Self::TIMEOUT))?;
+        accepted(&url, response).await
     }
 }
 
@@ -156,22 +206,13 @@ impl Platform for HttpPlatform {
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let body = serde_json::to_vec(message).map_err(|e| format!("encode: {e}"))?;
-            let url = format!("{}/api/v1/{destination}/messages", self.base_url);
-            let mut request = self
-                .client
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("accept", "application/json")
-                .header(IDEMPOTENCY_HEADER, &message.id);
-            if let Some(seal) = &self.seal {
-                request = request.header(SIGNATURE_HEADER, sign_body(seal, &body));
-            }
-            let response = request
-                .body(body)
-                .send()
+            self.poster
+                .post(
+                    &format!("/api/v1/{destination}/messages"),
+                    body,
+                    &[(IDEMPOTENCY_HEADER, &message.id)],
+                )
                 .await
-                .map_err(|e| unsent(&url, &e, Self::TIMEOUT))?;
-            accepted(&url, response).await
         })
     }
 }
