@@ -1,6 +1,5 @@
 //! Applications on the demonstration item, on both engines: prefill, 暂存, submission with a
 //! case number, 再来一单, the case list, ownership and draft expiry.
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tongban_cases::{
@@ -8,25 +7,14 @@ use tongban_cases::{
     timeline,
 };
 use tongban_domain::Timestamp;
+use tongban_engine::Item;
 use tongban_engine::case::CaseState;
-use tongban_engine::{FormData, Item};
 use tongban_store::cases::CaseFilter;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
 mod common;
-use common::{enterprise, file_store, item};
-
-fn known() -> BTreeMap<String, String> {
-    [
-        ("enterprise.name", "上海示范医院"),
-        ("enterprise.credit_code", "91310115MA1FL8XQ34"),
-        ("enterprise.registered_address", "上海市浦东新区示范路1号"),
-        ("enterprise.legal_representative", "张三"),
-    ]
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .into()
-}
+use common::{complete, enterprise, file_store, item, known};
 
 /// Attaches the required monitoring report to draft `id`.
 async fn with_report(db: &TestStore, item: &Item, me: &Applicant, id: &str) {
@@ -44,29 +32,6 @@ async fn with_report(db: &TestStore, item: &Item, me: &Applicant, id: &str) {
     )
     .await
     .unwrap();
-}
-
-/// The demonstration item filled in completely, on top of `data`.
-fn complete(mut d: FormData) -> FormData {
-    for (k, v) in [
-        ("year", "2026"),
-        ("contact_phone", "13912345678"),
-        ("licence_no", "沪环辐证[12345]"),
-        ("issued_on", "2024-01-01"),
-        ("valid_until", "2029-01-01"),
-        ("site_matches", "是"),
-        ("acceptance_done", "是"),
-        ("source_count", "3"),
-        ("high_risk", "否"),
-        ("device_count", "2"),
-        ("uses_accelerator", "否"),
-        ("staff_count", "12"),
-        ("monitoring_per_year", "2"),
-    ] {
-        d.set(k, v);
-    }
-    d.set_many("source_activities", vec!["使用".into()]);
-    d
 }
 
 store_test!(

@@ -2,22 +2,16 @@
 //! application and every status change reach the log through the outbox, in order, written in
 //! the case's transaction; a redelivery writes nothing twice; a refusal stops the destination;
 //! other items write nothing.
+use std::ops::Deref;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use serde_json::json;
-use tongban_cases::issuing::{self, Bureau};
 use tongban_cases::materials::{self, Target};
 use tongban_cases::solid_waste_chain::DESTINATION;
-use tongban_cases::workflow::{self, CorrectionRequest, Desk};
-use tongban_cases::{Applicant, start};
-use tongban_crypto::{FieldCipher, Sm2KeyPair};
-use tongban_documents::Renderer;
-use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::{
-    CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp,
-};
-use tongban_engine::Item;
+use tongban_cases::start;
+use tongban_cases::workflow::{self, CorrectionRequest};
+use tongban_crypto::Sm2KeyPair;
+use tongban_domain::OfficerRole;
 use tongban_engine::case::CaseState;
 use tongban_ledger::apps::{App, Grant, Scope};
 use tongban_ledger::outbox::{BUREAU_APP, Delivered};
@@ -28,65 +22,26 @@ use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
 mod common;
-use common::file_store;
+use common::{PUDONG, cipher, complete, filed, known, officer, pdf, solid_waste_item};
 
-const PUDONG: &str = "310115";
-
-fn item() -> Item {
-    tongban_items::catalogue()
-        .unwrap()
-        .get("solid-waste-cross-storage")
-        .unwrap()
-        .clone()
-}
-
-fn officer(name: &str, roles: &[OfficerRole]) -> Officer {
-    Officer {
-        id: OfficerId::from_raw(format!("officer-{name}")),
-        username: name.into(),
-        display_name: name.into(),
-        jurisdiction: Jurisdiction::by_code(PUDONG).unwrap(),
-        roles: roles.to_vec(),
-        created_at: Timestamp::now(),
-    }
-}
-
-fn cipher() -> FieldCipher {
-    FieldCipher::new(
-        &[(
-            "k1".to_string(),
-            "000102030405060708090a0b0c0d0e0f".to_string(),
-        )]
-        .into(),
-        "k1",
-        "0f0e0d0c0b0a09080706050403020100",
-    )
-    .unwrap()
-}
-
+/// The desk of [`common::World`], and the 固废链 its cases are delivered to.
 struct World {
-    _dir: tempfile::TempDir,
-    files: tongban_files::FileStore,
-    bureau: Arc<Bureau>,
-    fields: FieldCipher,
-    calendar: WorkCalendar,
+    desk: common::World,
     ledger: Arc<Ledger>,
+}
+
+impl Deref for World {
+    type Target = common::World;
+
+    fn deref(&self) -> &common::World {
+        &self.desk
+    }
 }
 
 impl World {
     fn new(db: &TestStore) -> World {
-        let dir = tempfile::tempdir().unwrap();
         World {
-            files: file_store(dir.path()),
-            _dir: dir,
-            bureau: Arc::new(Bureau {
-                name: issuing::BUREAU.into(),
-                seal: Sm2KeyPair::generate(),
-                base_url: "http://127.0.0.1:8080".into(),
-                renderer: Arc::new(Renderer::new()),
-            }),
-            fields: cipher(),
-            calendar: WorkCalendar::official(),
+            desk: common::World::new(),
             ledger: Ledger::start(
                 db.store.clone(),
                 tongban_ledger::log::Log::new("shanghai-eeb/solid-waste", Sm2KeyPair::generate()),
@@ -94,16 +49,6 @@ impl World {
                 1,
                 Arc::new(cipher()),
             ),
-        }
-    }
-
-    fn desk<'a>(&'a self, db: &'a TestStore) -> Desk<'a> {
-        Desk {
-            store: &db.store,
-            calendar: &self.calendar,
-            fields: &self.fields,
-            files: &self.files,
-            bureau: &self.bureau,
         }
     }
 
@@ -178,62 +123,6 @@ fn reader(province: &str, scope: Scope) -> App {
     }
 }
 
-fn pdf(tag: &str) -> Bytes {
-    Bytes::from(format!("%PDF-1.7\n% {tag}\n").into_bytes())
-}
-
-/// An enterprise of 浦东 files a complete application (receiver in 江苏省); its case id and number.
-async fn filed(db: &TestStore, w: &World, n: u32) -> (Applicant, String, String) {
-    let code = CreditCode::complete(&format!("91{PUDONG}MA{n:07}")).unwrap();
-    let e = Enterprise {
-        id: EnterpriseId::from_raw(format!("ent-{n}")),
-        name: format!("上海示范热电{n}有限公司"),
-        credit_code: code.clone(),
-        legal_representative: "王珺".into(),
-        registered_address: "上海市示范路1号".into(),
-        district: Jurisdiction::by_code(PUDONG).unwrap(),
-        created_at: Timestamp::now(),
-    };
-    let mut tx = db.store.begin().await.unwrap();
-    tongban_store::enterprises::insert(&mut tx, &e)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let me = Applicant::Enterprise {
-        id: e.id.clone(),
-        actor: format!("enterprise:{}/cert:01", code.as_str()),
-    };
-    let item = item();
-    let id = start(&db.store, &item, &me, &Default::default())
-        .await
-        .unwrap();
-    for m in [
-        "application_form",
-        "transport_contract",
-        "receiver_contract",
-    ] {
-        materials::attach(
-            &db.store,
-            &w.files,
-            &item,
-            &me,
-            &id,
-            Target::Material(m),
-            &format!("{m}.pdf"),
-            pdf(m),
-        )
-        .await
-        .unwrap();
-    }
-    let mut data = tongban_items::solid_waste::example_application();
-    data.set("unit_name", &e.name);
-    data.set("credit_code", code.as_str());
-    let number = workflow::submit(&w.desk(db), &item, &me, &id, &data)
-        .await
-        .unwrap();
-    (me, id, number)
-}
-
 /// What the log holds for key `key` of `contract`: (operation, status or "") in order.
 async fn history(w: &World, contract: &str, key: &str) -> Vec<(String, String)> {
     tongban_store::chain::entries_of_key(&w.ledger.store, contract, key)
@@ -260,11 +149,11 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new(&db);
         let desk = w.desk(&db);
-        let item = item();
-        let (me, id, number) = filed(&db, &w, 1).await;
-        let intake = officer("受理员", &[OfficerRole::Intake]);
-        let reviewer = officer("审核员", &[OfficerRole::Review]);
-        let approver = officer("审批员", &[OfficerRole::Approval]);
+        let item = solid_waste_item();
+        let (me, id, number) = filed(&db, &w, PUDONG, 1).await;
+        let intake = officer(PUDONG, "受理员", &[OfficerRole::Intake]);
+        let reviewer = officer(PUDONG, "审核员", &[OfficerRole::Review]);
+        let approver = officer(PUDONG, "审批员", &[OfficerRole::Approval]);
 
         // Queued with the submission, nothing delivered yet.
         let queued = messages(&db).await;
@@ -395,7 +284,7 @@ store_test!(
     a_redelivered_message_writes_no_second_entry,
     |db: TestStore| async move {
         let w = World::new(&db);
-        let (_, _, number) = filed(&db, &w, 2).await;
+        let (_, _, number) = filed(&db, &w, PUDONG, 2).await;
         let first = messages(&db).await.remove(0);
         // A crash after the append, before the message was marked delivered: the job delivers
         // it again.
@@ -454,7 +343,7 @@ store_test!(
         .await
         .unwrap();
         tx.commit().await.unwrap();
-        let (_, _, number) = filed(&db, &w, 3).await;
+        let (_, _, number) = filed(&db, &w, PUDONG, 3).await;
         for _ in 0..2 {
             let e = w.deliver(&db).await.unwrap_err();
             assert!(e.contains("GF-NOT-THERE"), "{e}");
@@ -508,9 +397,9 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new(&db);
         let desk = w.desk(&db);
-        let item = item();
-        let (_, id, number) = filed(&db, &w, 4).await;
-        let intake = officer("受理员", &[OfficerRole::Intake]);
+        let item = solid_waste_item();
+        let (_, id, number) = filed(&db, &w, PUDONG, 4).await;
+        let intake = officer(PUDONG, "受理员", &[OfficerRole::Intake]);
         break_audit(&db, true).await;
         assert!(
             workflow::accept(&desk, &item, &intake, &id, "")
@@ -549,15 +438,7 @@ store_test!(
         let item = common::item();
         assert_eq!(item.id, "radiation-self-check");
         let me = common::enterprise(1);
-        let known = [
-            ("enterprise.name", "上海示范医院"),
-            ("enterprise.credit_code", "91310115MA1FL8XQ34"),
-            ("enterprise.registered_address", "上海市浦东新区示范路1号"),
-            ("enterprise.legal_representative", "张三"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .into();
-        let id = start(&db.store, &item, &me, &known).await.unwrap();
+        let id = start(&db.store, &item, &me, &known()).await.unwrap();
         materials::attach(
             &db.store,
             &w.files,
@@ -570,30 +451,12 @@ store_test!(
         )
         .await
         .unwrap();
-        let mut data = tongban_cases::open(&db.store, &me, &id)
+        let data = tongban_cases::open(&db.store, &me, &id)
             .await
             .unwrap()
             .projection
             .data;
-        for (k, v) in [
-            ("year", "2026"),
-            ("contact_phone", "13912345678"),
-            ("licence_no", "沪环辐证[12345]"),
-            ("issued_on", "2024-01-01"),
-            ("valid_until", "2029-01-01"),
-            ("site_matches", "是"),
-            ("acceptance_done", "是"),
-            ("source_count", "3"),
-            ("high_risk", "否"),
-            ("device_count", "2"),
-            ("uses_accelerator", "否"),
-            ("staff_count", "12"),
-            ("monitoring_per_year", "2"),
-        ] {
-            data.set(k, v);
-        }
-        data.set_many("source_activities", vec!["使用".into()]);
-        tongban_cases::submit(&db.store, &item, &me, &id, &data)
+        tongban_cases::submit(&db.store, &item, &me, &id, &complete(data))
             .await
             .unwrap();
         assert!(messages(&db).await.is_empty());

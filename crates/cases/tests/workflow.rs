@@ -2,163 +2,21 @@
 //! 受理, 补正 of one field and one material, 审查 at each level, the sealed reply and the licence,
 //! revocation; a case split into two parallel sub-cases; jurisdiction and roles; and what the
 //! applicant is told (home-page messages, SMS and the case library's outbox).
-use std::sync::Arc;
-
-use bytes::Bytes;
-use tongban_cases::issuing::{self, Bureau, LiveStatus};
+use tongban_cases::CaseError;
+use tongban_cases::issuing::{self, LiveStatus};
 use tongban_cases::materials::{self, Target};
-use tongban_cases::workflow::{self, CorrectionRequest, Desk, Queue, WorkError};
-use tongban_cases::{Applicant, CaseError, start};
-use tongban_crypto::{FieldCipher, Sm2KeyPair};
-use tongban_documents::Renderer;
+use tongban_cases::workflow::{self, CorrectionRequest, Queue, WorkError};
 use tongban_documents::testing::text_of;
-use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::{
-    CreditCode, Enterprise, EnterpriseId, Jurisdiction, Officer, OfficerId, OfficerRole, Timestamp,
-};
-use tongban_engine::Item;
+use tongban_domain::{OfficerRole, Timestamp};
 use tongban_engine::case::CaseState;
 use tongban_engine::workflow::WorkflowError;
 use tongban_store::store_test;
 use tongban_store::testing::TestStore;
 
 mod common;
-use common::file_store;
+use common::{PUDONG, World, filed, filed_with, officer, pdf, solid_waste_item};
 
-const PUDONG: &str = "310115";
 const MINHANG: &str = "310112";
-
-fn item() -> Item {
-    tongban_items::catalogue()
-        .unwrap()
-        .get("solid-waste-cross-storage")
-        .unwrap()
-        .clone()
-}
-
-fn officer(district: &str, name: &str, roles: &[OfficerRole]) -> Officer {
-    Officer {
-        id: OfficerId::from_raw(format!("officer-{district}-{name}")),
-        username: format!("{name}.{district}"),
-        display_name: name.into(),
-        jurisdiction: Jurisdiction::by_code(district).unwrap(),
-        roles: roles.to_vec(),
-        created_at: Timestamp::now(),
-    }
-}
-
-fn pdf(tag: &str) -> Bytes {
-    Bytes::from(format!("%PDF-1.7\n% {tag}\n").into_bytes())
-}
-
-struct World {
-    _dir: tempfile::TempDir,
-    files: tongban_files::FileStore,
-    bureau: Arc<Bureau>,
-    fields: FieldCipher,
-    calendar: WorkCalendar,
-}
-
-impl World {
-    fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        World {
-            files: file_store(dir.path()),
-            _dir: dir,
-            bureau: Arc::new(Bureau {
-                name: issuing::BUREAU.into(),
-                seal: Sm2KeyPair::generate(),
-                base_url: "http://127.0.0.1:8080".into(),
-                renderer: Arc::new(Renderer::new()),
-            }),
-            fields: FieldCipher::new(
-                &[(
-                    "k1".to_string(),
-                    "000102030405060708090a0b0c0d0e0f".to_string(),
-                )]
-                .into(),
-                "k1",
-                "0f0e0d0c0b0a09080706050403020100",
-            )
-            .unwrap(),
-            calendar: WorkCalendar::official(),
-        }
-    }
-
-    fn desk<'a>(&'a self, db: &'a TestStore) -> Desk<'a> {
-        Desk {
-            store: &db.store,
-            calendar: &self.calendar,
-            fields: &self.fields,
-            files: &self.files,
-            bureau: &self.bureau,
-        }
-    }
-}
-
-/// An enterprise of `district` files a complete application with its three materials.
-async fn filed(db: &TestStore, w: &World, district: &str, n: u32) -> (Applicant, String) {
-    filed_with(db, w, district, n, |_| {}).await
-}
-
-/// [`filed`], with the example application changed by `edit`.
-async fn filed_with(
-    db: &TestStore,
-    w: &World,
-    district: &str,
-    n: u32,
-    edit: impl FnOnce(&mut tongban_engine::FormData),
-) -> (Applicant, String) {
-    let code = CreditCode::complete(&format!("91{district}MA{n:07}")).unwrap();
-    let e = Enterprise {
-        id: EnterpriseId::from_raw(format!("ent-{district}-{n}")),
-        name: format!("上海示范热电{n}有限公司"),
-        credit_code: code.clone(),
-        legal_representative: "王珺".into(),
-        registered_address: "上海市示范路1号".into(),
-        district: Jurisdiction::by_code(district).unwrap(),
-        created_at: Timestamp::now(),
-    };
-    let mut tx = db.store.begin().await.unwrap();
-    tongban_store::enterprises::insert(&mut tx, &e)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    let me = Applicant::Enterprise {
-        id: e.id.clone(),
-        actor: format!("enterprise:{}/cert:01", code.as_str()),
-    };
-    let item = item();
-    let id = start(&db.store, &item, &me, &Default::default())
-        .await
-        .unwrap();
-    for m in [
-        "application_form",
-        "transport_contract",
-        "receiver_contract",
-    ] {
-        materials::attach(
-            &db.store,
-            &w.files,
-            &item,
-            &me,
-            &id,
-            Target::Material(m),
-            &format!("{m}.pdf"),
-            pdf(m),
-        )
-        .await
-        .unwrap();
-    }
-    let mut data = tongban_items::solid_waste::example_application();
-    data.set("unit_name", &e.name);
-    data.set("credit_code", code.as_str());
-    edit(&mut data);
-    workflow::submit(&w.desk(db), &item, &me, &id, &data)
-        .await
-        .unwrap();
-    (me, id)
-}
 
 fn state(db_case: &tongban_cases::Case) -> CaseState {
     db_case.state()
@@ -169,8 +27,8 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new();
         let desk = w.desk(&db);
-        let item = item();
-        let (me, id) = filed(&db, &w, PUDONG, 1).await;
+        let item = solid_waste_item();
+        let (me, id, _) = filed(&db, &w, PUDONG, 1).await;
         let intake = officer(PUDONG, "受理员", &[OfficerRole::Intake]);
         let reviewer = officer(PUDONG, "审核员", &[OfficerRole::Review]);
         let approver = officer("310000", "审批员", &[OfficerRole::Approval]);
@@ -419,8 +277,8 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new();
         let desk = w.desk(&db);
-        let item = item();
-        let (me, id) = filed(&db, &w, PUDONG, 2).await;
+        let item = solid_waste_item();
+        let (me, id, _) = filed(&db, &w, PUDONG, 2).await;
         let intake = officer(PUDONG, "受理员", &[OfficerRole::Intake]);
         let reviewer = officer(PUDONG, "审核员", &[OfficerRole::Review]);
         let mh_reviewer = officer(MINHANG, "审核员", &[OfficerRole::Review]);
@@ -533,8 +391,8 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new();
         let desk = w.desk(&db);
-        let item = item();
-        let (_, id) = filed(&db, &w, PUDONG, 3).await;
+        let item = solid_waste_item();
+        let (_, id, _) = filed(&db, &w, PUDONG, 3).await;
         let minhang = officer(MINHANG, "受理员", &[OfficerRole::Intake]);
         assert!(matches!(
             workflow::open(&desk, &item, &minhang, &id).await,
@@ -562,9 +420,9 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new();
         let desk = w.desk(&db);
-        let item = item();
+        let item = solid_waste_item();
         let today = tongban_engine::workflow::beijing_date(Timestamp::now());
-        let (me, id) = filed_with(&db, &w, PUDONG, 4, |d| {
+        let (me, id, _) = filed_with(&db, &w, PUDONG, 4, |d| {
             d.set(
                 "transport_from",
                 (today - chrono::Duration::days(200)).to_string(),
@@ -633,8 +491,8 @@ store_test!(
     |db: TestStore| async move {
         let w = World::new();
         let desk = w.desk(&db);
-        let item = item();
-        let (me, id) = filed(&db, &w, PUDONG, 5).await;
+        let item = solid_waste_item();
+        let (me, id, _) = filed(&db, &w, PUDONG, 5).await;
         let intake = officer(PUDONG, "受理员", &[OfficerRole::Intake]);
         let correction = workflow::request_correction(
             &desk,
