@@ -11,7 +11,7 @@ use crate::log::LedgerError;
 use crate::merkle::{Frontier, Hash, Sm3, TreeHasher};
 
 /// Entries read at a time.
-const PAGE: i64 = 5_000;
+const PAGE: i64 = 1_000;
 
 /// What the audit found wrong, in the order it found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
