@@ -42,18 +42,6 @@ async fn file(ledger: &Ledger, app: &str, key: &str) {
         .unwrap();
 }
 
-/// The text of `css`, trimmed.
-async fn text_of(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 /// Waits (up to 10 s: the page polls every 2 s) until `css` says exactly `expected`.
 async fn wait_exact(c: &Client, css: &str, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);

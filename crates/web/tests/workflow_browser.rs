@@ -74,15 +74,6 @@ async fn upload(c: &Client, id: &str, path: &std::path::Path) {
     go(c, &format!("#material-{id} form.upload button")).await;
 }
 
-async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css}: {e}"))
-        .text()
-        .await
-        .unwrap()
-}
-
 store_test!(
     a_licence_goes_through_correction_approval_issue_and_revocation_in_chromium,
     |db: TestStore| async move {
@@ -222,7 +213,7 @@ store_test!(
             "an unmarked field is not editable"
         );
         assert!(
-            text(&c, "#field-quantity")
+            text_of(&c, "#field-quantity")
                 .await
                 .contains("数量与合同约定不一致")
         );
@@ -300,7 +291,7 @@ store_test!(
         wait_text(&c, "#case-state", "办结").await;
         shot("12-licensed.png").await;
         assert!(
-            text(&c, "#documents")
+            text_of(&c, "#documents")
                 .await
                 .contains("关于同意转移燃煤电厂粉煤灰至江苏省处置的复函")
         );

@@ -334,7 +334,6 @@ pub async fn entries_of_key(
         .await?))
 }
 
-/// Entries from leaf `from` on, at most `limit`.
 /// The short fields of an entry in one column, newline-separated (`format` is the same function
 /// in both engines; a NULL `prev_seq` prints as nothing): the log's big reads (the audit, the
 /// push) pay the driver about a microsecond a column a row, so they read four columns, not

@@ -162,6 +162,18 @@ pub async fn screenshot_to(c: &Client, dir: &std::path::Path, name: &str) {
     std::fs::write(dir.join(name), c.screenshot().await.unwrap()).unwrap();
 }
 
+/// The text of `css`, trimmed.
+pub async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 /// Clicks `css` and waits until the page it leads to has replaced this one.
 pub async fn go(c: &Client, css: &str) {
     let old = c.find(Locator::Css("html")).await.unwrap();
