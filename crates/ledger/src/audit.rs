@@ -66,15 +66,20 @@ impl Report {
 
 /// An entry as its stored row gives it.
 pub fn entry_of(row: &EntryRow) -> Entry {
+    into_entry(row.clone())
+}
+
+/// [`entry_of`], taking the row's fields rather than copying them.
+fn into_entry(row: EntryRow) -> Entry {
     Entry {
         seq: row.seq as u64,
-        contract: row.contract.clone(),
+        contract: row.contract,
         version: row.version as u32,
-        key: row.business_key.clone(),
-        operation: row.operation.clone(),
-        payload: row.payload.clone(),
-        app_id: row.app_id.clone(),
-        app_signature: row.app_signature.clone(),
+        key: row.business_key,
+        operation: row.operation,
+        payload: row.payload,
+        app_id: row.app_id,
+        app_signature: row.app_signature,
         at: row.at,
         prev: row.prev_seq.map(|p| p as u64),
     }
@@ -86,15 +91,17 @@ pub async fn audit(store: &Store, origin: &str, key: &Sm2PublicKey) -> Result<Re
 }
 
 /// The entries after `frontier` (the right edge of the tree as an earlier run rebuilt it) and
-/// the checkpoints beyond its size; and the right edge rebuilt now. The next page of entries is
-/// read while this one is hashed, on another thread: the audit is as fast as the slower of the
-/// two, not their sum.
+/// the checkpoints beyond its size; and the right edge rebuilt now. Pages are read and their
+/// entries hashed on blocking threads, one more page at once than the machine has cores (so no
+/// core waits while the tree takes in a finished page), each page hashed where it was read; the
+/// tree is then built from them in order.
 pub async fn audit_from(
     store: &Store,
     origin: &str,
     key: &Sm2PublicKey,
     frontier: Frontier,
 ) -> Result<(Report, Frontier), LedgerError> {
+    use futures::StreamExt as _;
     let start = frontier.size() as i64;
     let checkpoints = chain::checkpoints_beyond(store, start).await?;
     let mut run = Run {
@@ -104,38 +111,25 @@ pub async fn audit_from(
         origin: origin.to_string(),
         key: key.clone(),
     };
-    let (pages, mut next) = tokio::sync::mpsc::channel(2);
-    let reader = store.clone();
-    let reading = tokio::spawn(async move {
-        let mut from = start;
-        loop {
-            let page = chain::entries_from(&reader, from, PAGE).await;
-            let last = match &page {
-                Ok(rows) => rows.last().map(|r| r.seq),
-                Err(_) => None,
-            };
-            if pages.send(page).await.is_err() {
-                return;
-            }
-            match last {
-                Some(seq) => from = seq + 1,
-                None => return,
-            }
-        }
-    });
-    while let Some(page) = next.recv().await {
-        let rows = page?;
-        if rows.is_empty() {
-            break;
-        }
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Each page is its own read, so a page read later may hold entries appended since: the run
+    // stops at the first page that is not full, and what it rebuilt is a prefix of the log.
+    let mut pages = futures::stream::iter((start..).step_by(PAGE as usize))
+        .map(|from| chain::map_entries_from(store, from, PAGE, hash_entry))
+        .buffered(at_once + 1);
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        let full = page.len() as i64 == PAGE;
         run = tokio::task::spawn_blocking(move || {
-            run.entries(&rows);
+            run.entries(page);
             run
         })
         .await
         .map_err(|e| LedgerError::Corrupt(format!("核验任务中止：{e}")))?;
+        if !full {
+            break;
+        }
     }
-    reading.abort();
     let Run {
         mut report,
         frontier,
@@ -162,25 +156,18 @@ struct Run {
 }
 
 impl Run {
-    fn entries(&mut self, rows: &[EntryRow]) {
-        for row in rows {
-            let entry = entry_of(row);
-            self.report.payload_bytes += entry.payload.len() as u64;
-            let payload_sm3 = entry.payload_sm3();
-            if payload_sm3 != row.payload_sm3 {
-                self.report
-                    .findings
-                    .push(Finding::PayloadAltered { seq: entry.seq });
+    /// A page's entries, hashed, into the tree in order; each checkpoint met on the way checked.
+    fn entries(&mut self, page: Vec<Hashed>) {
+        for entry in page {
+            let seq = entry.seq;
+            self.report.payload_bytes += entry.payload_bytes;
+            if !entry.payload_matches {
+                self.report.findings.push(Finding::PayloadAltered { seq });
             }
-            // The tree is rebuilt from the fields, so an edit shows even if the stored leaf
-            // hash was edited to match.
-            let leaf = Sm3::leaf(entry.leaf_text_with(&payload_sm3).as_bytes());
-            if leaf.as_slice() != row.leaf_hash.as_slice() {
-                self.report
-                    .findings
-                    .push(Finding::EntryAltered { seq: entry.seq });
+            if !entry.leaf_matches {
+                self.report.findings.push(Finding::EntryAltered { seq });
             }
-            self.frontier.push::<Sm3>(leaf);
+            self.frontier.push::<Sm3>(entry.leaf);
             self.report.entries += 1;
             let size = self.frontier.size();
             while let Some(cp) = self.checkpoints.next_if(|c| c.tree_size as u64 == size) {
@@ -193,6 +180,32 @@ impl Run {
                 );
             }
         }
+    }
+}
+
+/// An entry's digests recomputed, beside what its row holds.
+struct Hashed {
+    seq: u64,
+    payload_bytes: u64,
+    payload_matches: bool,
+    leaf_matches: bool,
+    leaf: Hash,
+}
+
+fn hash_entry(mut row: EntryRow) -> Hashed {
+    let stored_sm3 = std::mem::take(&mut row.payload_sm3);
+    let stored_leaf = std::mem::take(&mut row.leaf_hash);
+    let entry = into_entry(row);
+    let payload_sm3 = entry.payload_sm3();
+    // The leaf is rebuilt from the fields, so an edit shows even if the stored leaf hash was
+    // edited to match.
+    let leaf = Sm3::leaf(entry.leaf_text_with(&payload_sm3).as_bytes());
+    Hashed {
+        seq: entry.seq,
+        payload_bytes: entry.payload.len() as u64,
+        payload_matches: payload_sm3 == stored_sm3,
+        leaf_matches: leaf.as_slice() == stored_leaf.as_slice(),
+        leaf,
     }
 }
 

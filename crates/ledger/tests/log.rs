@@ -246,23 +246,32 @@ async fn edit(db: &TestStore, sql: &str) {
     }
 }
 
+/// A log of `batches` checkpoints of `per_batch` filings each, which the audit finds clean.
+async fn audited_log(store: &tongban_store::Store, batches: usize, per_batch: usize) -> Log {
+    let log = Log::new("shanghai-eeb/solid-waste", Sm2KeyPair::generate());
+    for batch in 0..batches {
+        let requests: Vec<Request> = (0..per_batch)
+            .map(|i| filing(&format!("BA-{batch}-{i}"), &format!("沪备{batch}{i:03}")))
+            .collect();
+        log.append(store, &requests).await.unwrap();
+    }
+    let clean = tongban_ledger::audit::audit(store, log.origin(), &log.public_key())
+        .await
+        .unwrap();
+    assert!(clean.is_clean(), "{:?}", clean.findings);
+    assert_eq!(
+        (clean.entries, clean.checkpoints),
+        ((batches * per_batch) as u64, batches as u64)
+    );
+    log
+}
+
 store_test!(
     the_audit_names_an_edited_entry_and_a_forged_checkpoint,
     |db: TestStore| async move {
         use tongban_ledger::audit::{self, Finding};
         let store = db.store.clone();
-        let log = Log::new("shanghai-eeb/solid-waste", Sm2KeyPair::generate());
-        for batch in 0..3 {
-            let requests: Vec<Request> = (0..40)
-                .map(|i| filing(&format!("BA-{batch}-{i}"), &format!("沪备{batch}{i:03}")))
-                .collect();
-            log.append(&store, &requests).await.unwrap();
-        }
-        let clean = audit::audit(&store, log.origin(), &log.public_key())
-            .await
-            .unwrap();
-        assert!(clean.is_clean(), "{:?}", clean.findings);
-        assert_eq!((clean.entries, clean.checkpoints), (120, 3));
+        let log = audited_log(&store, 3, 40).await;
 
         // One payload changed in place.
         edit(
@@ -311,6 +320,76 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    an_audit_of_many_pages_reports_in_the_order_of_the_log,
+    |db: TestStore| async move {
+        use tongban_ledger::audit::{self, Finding};
+        let store = db.store.clone();
+        // The audit reads several pages of 1 000 at once: 2 600 entries are three pages, the
+        // last not full, in 13 checkpoints of 200.
+        let log = audited_log(&store, 13, 200).await;
+
+        edit(
+            &db,
+            "UPDATE chain_entries SET payload = '{\"filing_no\":\"改\"}' WHERE seq = 2100",
+        )
+        .await;
+        edit(
+            &db,
+            "UPDATE chain_entries SET app_id = 'forged' WHERE seq = 1500",
+        )
+        .await;
+        let report = audit::audit(&store, log.origin(), &log.public_key())
+            .await
+            .unwrap();
+        assert_eq!(report.entries, 2_600);
+        let at = |f: &Finding| report.findings.iter().position(|g| g == f);
+        let (second_page, third_page) = (
+            at(&Finding::EntryAltered { seq: 1500 }).expect("seq 1500 named"),
+            at(&Finding::PayloadAltered { seq: 2100 }).expect("seq 2100 named"),
+        );
+        assert!(second_page < third_page, "{:?}", report.findings);
+        // Checkpoints up to 1 400 entries still match; the first one over the edit does not.
+        assert_eq!(
+            at(&Finding::RootMismatch {
+                height: 8,
+                size: 1_600
+            }),
+            Some(second_page + 1)
+        );
+        assert_eq!(
+            at(&Finding::RootMismatch {
+                height: 7,
+                size: 1_400
+            }),
+            None
+        );
+    }
+);
+
+/// SQLite keeps what an edit puts in a column whatever its declared type: the audit's direct
+/// read refuses such a row and names it, rather than stopping at "invalid column type".
+#[tokio::test]
+async fn an_edit_that_changes_a_columns_type_is_named_by_its_entry() {
+    use tongban_ledger::audit;
+    let db = tongban_store::testing::sqlite().await;
+    let log = Log::new("shanghai-eeb/solid-waste", Sm2KeyPair::generate());
+    let requests: Vec<Request> = (0..20)
+        .map(|i| filing(&format!("BA-{i}"), &format!("沪备{i:03}")))
+        .collect();
+    log.append(&db.store, &requests).await.unwrap();
+    edit(
+        &db,
+        "UPDATE chain_entries SET at = 'yesterday' WHERE seq = 12",
+    )
+    .await;
+    let error = audit::audit(&db.store, log.origin(), &log.public_key())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("seq 12"), "{error}");
+}
 
 store_test!(
     the_scheduled_check_goes_on_from_its_last_run_and_raises_an_alert,

@@ -9,6 +9,7 @@ use sqlx::{Postgres, Transaction};
 use crate::StoreError;
 use crate::group::{Group, GroupTx};
 use crate::readers::Readers;
+use crate::scan::Scanner;
 
 /// Which engine a [`Store`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +49,15 @@ impl Default for StoreOptions {
 /// transaction that reads through the store while it holds its connection never waits on a pool
 /// that other writers have emptied.
 pub(crate) enum Pools {
-    Sqlite { writer: Group, reader: Box<Readers> },
-    Postgres { writer: PgPool, reader: PgPool },
+    Sqlite {
+        writer: Group,
+        reader: Box<Readers>,
+        scan: Box<Scanner>,
+    },
+    Postgres {
+        writer: PgPool,
+        reader: PgPool,
+    },
 }
 
 /// A handle on the store; cheap to clone.
@@ -137,6 +145,7 @@ impl Store {
         Ok(Pools::Sqlite {
             writer,
             reader: Box::new(reader),
+            scan: Box::new(Scanner::new(path)),
         })
     }
 
@@ -168,7 +177,12 @@ impl Store {
     /// Closes every connection, waiting for those in use to be returned.
     pub async fn close(&self) {
         match &*self.pools {
-            Pools::Sqlite { writer, reader } => {
+            Pools::Sqlite {
+                writer,
+                reader,
+                scan,
+            } => {
+                scan.close();
                 reader.close().await;
                 writer.close().await;
             }

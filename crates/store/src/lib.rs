@@ -22,6 +22,7 @@ mod group;
 pub mod migrations;
 mod readers;
 pub mod repo;
+mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
 

@@ -1,6 +1,7 @@
 //! Rows of 固废链, the verifiable log (`tongban-ledger` holds the tree and the rules): its
 //! entries (the leaves, in order), the hashes of its complete subtrees, the state each business
 //! key was left in, and the signed checkpoints with the witnesses' cosignatures.
+use crate::engine::Pools;
 use crate::{Store, StoreError, Tx, dialect};
 
 /// An entry as stored: leaf `seq` of the tree.
@@ -334,95 +335,80 @@ pub async fn entries_of_key(
         .await?))
 }
 
-/// The short fields of an entry in one column, newline-separated (`format` is the same function
-/// in both engines; a NULL `prev_seq` prints as nothing): the log's big reads (the audit, the
-/// push) pay the driver about a microsecond a column a row, so they read four columns, not
-/// twelve. The fields hold no line breaks (the log refuses them); a row
-/// edited to hold one does not split into the fields and is read again column by column.
-const PACKED_ENTRY: &str = "seq, payload, leaf_hash, \
-    format('%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s', contract, version, business_key, \
-    operation, payload_sm3, app_id, app_signature, at, prev_seq) AS fields";
-
-#[derive(sqlx::FromRow)]
-struct PackedEntry {
-    seq: i64,
-    payload: String,
-    leaf_hash: Vec<u8>,
-    fields: Option<String>,
-}
-
-impl PackedEntry {
-    fn unpack(self) -> Result<EntryRow, i64> {
-        let seq = self.seq;
-        let Some(fields) = self.fields else {
-            return Err(seq);
-        };
-        let f: Vec<&str> = fields.split('\n').collect();
-        let [
-            contract,
-            version,
-            key,
-            operation,
-            payload_sm3,
-            app_id,
-            app_signature,
-            at,
-            prev,
-        ] = f.as_slice()
-        else {
-            return Err(seq);
-        };
-        let prev_seq = match *prev {
-            "" => None,
-            p => Some(p.parse().map_err(|_| seq)?),
-        };
-        Ok(EntryRow {
-            seq,
-            contract: contract.to_string(),
-            version: version.parse().map_err(|_| seq)?,
-            business_key: key.to_string(),
-            operation: operation.to_string(),
-            payload: self.payload,
-            payload_sm3: payload_sm3.to_string(),
-            app_id: app_id.to_string(),
-            app_signature: app_signature.to_string(),
-            at: at.parse().map_err(|_| seq)?,
-            prev_seq,
-            leaf_hash: self.leaf_hash,
-        })
-    }
-}
-
 /// Up to `limit` entries from leaf `from` on, in order.
 pub async fn entries_from(
     store: &Store,
     from: i64,
     limit: i64,
 ) -> Result<Vec<EntryRow>, StoreError> {
-    let sql =
-        format!("SELECT {PACKED_ENTRY} FROM chain_entries WHERE seq >= $1 ORDER BY seq LIMIT $2");
-    let packed: Vec<PackedEntry> = on_reader!(store, |e| sqlx::query_as(&sql)
-        .bind(from)
-        .bind(limit)
-        .fetch_all(e)
-        .await?);
-    let mut rows = Vec::with_capacity(packed.len());
-    for p in packed {
-        match p.unpack() {
-            Ok(row) => rows.push(row),
-            Err(seq) => rows.push(entry_at(store, seq).await?),
-        }
-    }
-    Ok(rows)
+    map_entries_from(store, from, limit, |row| row).await
 }
 
-/// Entry `seq`, read column by column.
-async fn entry_at(store: &Store, seq: i64) -> Result<EntryRow, StoreError> {
-    let sql = format!("SELECT {ENTRY_COLUMNS} FROM chain_entries WHERE seq = $1");
-    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
-        .bind(seq)
-        .fetch_one(e)
-        .await?))
+/// [`entries_from`], each row handed to `each` on a blocking thread as it is read: the audit's
+/// hashing runs where the row is, and several pages can be read and hashed at once. On SQLite
+/// the rows come through the direct connection (see `scan`).
+pub async fn map_entries_from<T, F>(
+    store: &Store,
+    from: i64,
+    limit: i64,
+    each: F,
+) -> Result<Vec<T>, StoreError>
+where
+    T: Send + 'static,
+    F: Fn(EntryRow) -> T + Send + 'static,
+{
+    let sql =
+        format!("SELECT {ENTRY_COLUMNS} FROM chain_entries WHERE seq >= $1 ORDER BY seq LIMIT $2");
+    match &*store.pools {
+        Pools::Sqlite { scan, .. } => scan
+            .read(move |conn| {
+                let mut query = conn.prepare_cached(&sql)?;
+                let rows = query.query_map((from, limit), |r| Ok(scanned_entry(r).map(&each)))?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .await?
+            .into_iter()
+            .collect(),
+        Pools::Postgres { reader, .. } => {
+            let rows: Vec<EntryRow> = sqlx::query_as(&sql)
+                .bind(from)
+                .bind(limit)
+                .fetch_all(reader)
+                .await?;
+            Ok(
+                tokio::task::spawn_blocking(move || rows.into_iter().map(each).collect())
+                    .await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
+            )
+        }
+    }
+}
+
+/// A row of the direct read; a field whose type was changed by an edit of the database is
+/// refused with the entry it is in, which is what the audit has to report.
+fn scanned_entry(r: &rusqlite::Row<'_>) -> Result<EntryRow, StoreError> {
+    let fields = || -> rusqlite::Result<EntryRow> {
+        Ok(EntryRow {
+            seq: r.get(0)?,
+            contract: r.get(1)?,
+            version: r.get(2)?,
+            business_key: r.get(3)?,
+            operation: r.get(4)?,
+            payload: r.get(5)?,
+            payload_sm3: r.get(6)?,
+            app_id: r.get(7)?,
+            app_signature: r.get(8)?,
+            at: r.get(9)?,
+            prev_seq: r.get(10)?,
+            leaf_hash: r.get(11)?,
+        })
+    };
+    fields().map_err(|e| {
+        let seq = r
+            .get::<_, i64>(0)
+            .map_or_else(|_| "?".to_string(), |s| s.to_string());
+        StoreError::InvalidRow(format!("chain_entries seq {seq}: {e}"))
+    })
 }
 
 pub async fn insert_checkpoint(tx: &mut Tx, cp: &CheckpointRow) -> Result<(), StoreError> {
