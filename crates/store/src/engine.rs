@@ -7,9 +7,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Postgres, Transaction};
 
 use crate::StoreError;
+use crate::direct::Direct;
 use crate::group::{Group, GroupTx};
 use crate::readers::Readers;
-use crate::scan::Scanner;
 
 /// Which engine a [`Store`] runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +52,7 @@ pub(crate) enum Pools {
     Sqlite {
         writer: Group,
         reader: Box<Readers>,
-        scan: Box<Scanner>,
+        direct: Box<Direct>,
     },
     Postgres {
         writer: PgPool,
@@ -145,7 +145,7 @@ impl Store {
         Ok(Pools::Sqlite {
             writer,
             reader: Box::new(reader),
-            scan: Box::new(Scanner::new(path)),
+            direct: Box::new(Direct::new(path)),
         })
     }
 
@@ -180,9 +180,9 @@ impl Store {
             Pools::Sqlite {
                 writer,
                 reader,
-                scan,
+                direct,
             } => {
-                scan.close();
+                direct.close();
                 reader.close().await;
                 writer.close().await;
             }

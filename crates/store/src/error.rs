@@ -28,9 +28,9 @@ pub enum StoreError {
     InvalidRow(String),
     #[error(transparent)]
     Query(#[from] sqlx::Error),
-    /// A read through the direct SQLite connection (see `scan`) failed.
+    /// A read through the direct SQLite connection (see `direct`) failed.
     #[error("direct read failed: {0}")]
-    Scan(#[source] rusqlite::Error),
+    Direct(#[source] rusqlite::Error),
     /// The common commit of a group of SQLite transactions failed; none of them is stored.
     #[error("commit failed: {0}")]
     CommitFailed(std::sync::Arc<sqlx::Error>),

@@ -6,7 +6,8 @@
 //! - Writes go through a [`Tx`]. On SQLite all writes share one connection (`BEGIN IMMEDIATE`), so the
 //!   application serialises writers instead of fighting `SQLITE_BUSY`, and writers that arrive
 //!   together share one commit (see `group`); reads use read-only connections lent without
-//!   sqlx's pings (see `readers`). On PostgreSQL writes and reads have a pool each.
+//!   sqlx's pings (see `readers`), except a few hot or long ones that read the file directly
+//!   (see `direct`). On PostgreSQL writes and reads have a pool each.
 //! - Durability: SQLite runs in WAL mode with `synchronous=FULL`, so a committed transaction survives
 //!   a power cut, not only a crash of the process. An acknowledged submission is a committed one.
 //! - Repositories return domain types; rows never leave this crate.
@@ -16,13 +17,13 @@
 mod macros;
 
 pub mod dialect;
+mod direct;
 mod engine;
 mod error;
 mod group;
 pub mod migrations;
 mod readers;
 pub mod repo;
-mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
 

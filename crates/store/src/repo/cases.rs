@@ -2,6 +2,7 @@
 //! the same transaction. Data and payloads arrive as JSON text from the case service.
 use tongban_domain::Timestamp;
 
+use crate::engine::Pools;
 use crate::{Store, StoreError, Tx};
 
 /// A case row (the projection).
@@ -37,6 +38,37 @@ pub struct CaseRow {
 const COLUMNS: &str = "id, number, item_id, applicant_kind, applicant_id, state, step, data, \
     created_at, updated_at, submitted_at, expires_at, last_seq, last_digest, district_code, level, \
     deadline, correction, parent_id, title";
+
+/// How many columns `COLUMNS` names.
+const COLUMN_COUNT: usize = 20;
+
+impl CaseRow {
+    /// The row from a direct read whose first columns are `COLUMNS`.
+    fn direct(r: &rusqlite::Row<'_>) -> rusqlite::Result<CaseRow> {
+        Ok(CaseRow {
+            id: r.get(0)?,
+            number: r.get(1)?,
+            item_id: r.get(2)?,
+            applicant_kind: r.get(3)?,
+            applicant_id: r.get(4)?,
+            state: r.get(5)?,
+            step: r.get(6)?,
+            data: r.get(7)?,
+            created_at: r.get(8)?,
+            updated_at: r.get(9)?,
+            submitted_at: r.get(10)?,
+            expires_at: r.get(11)?,
+            last_seq: r.get(12)?,
+            last_digest: r.get(13)?,
+            district_code: r.get(14)?,
+            level: r.get(15)?,
+            deadline: r.get(16)?,
+            correction: r.get(17)?,
+            parent_id: r.get(18)?,
+            title: r.get(19)?,
+        })
+    }
+}
 
 /// An event row.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -243,17 +275,40 @@ pub async fn of_applicant(
          ORDER BY updated_at DESC, id LIMIT $7 OFFSET $8"
     );
     let page = async |limit: i64, offset: i64| -> Result<Vec<Counted>, StoreError> {
-        Ok(on_reader!(store, |e| sqlx::query_as(&sql)
-            .bind(kind)
-            .bind(id)
-            .bind(&item)
-            .bind(&state)
-            .bind(from)
-            .bind(to)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(e)
-            .await?))
+        Ok(match &*store.pools {
+            // 我的办件 on every visit: read on this thread (see `direct`).
+            Pools::Sqlite { direct, .. } => {
+                let (sql, kind, id) = (sql.clone(), kind.to_string(), id.to_string());
+                let (item, state) = (item.clone(), state.clone());
+                direct
+                    .read_here(move |conn| {
+                        let mut query = conn.prepare_cached(&sql)?;
+                        let params =
+                            rusqlite::params![kind, id, item, state, from, to, limit, offset];
+                        let rows = query.query_map(params, |r| {
+                            Ok(Counted {
+                                row: CaseRow::direct(r)?,
+                                total: r.get(COLUMN_COUNT)?,
+                            })
+                        })?;
+                        rows.collect()
+                    })
+                    .await?
+            }
+            Pools::Postgres { reader, .. } => {
+                sqlx::query_as(&sql)
+                    .bind(kind)
+                    .bind(id)
+                    .bind(&item)
+                    .bind(&state)
+                    .bind(from)
+                    .bind(to)
+                    .bind(limit)
+                    .bind(offset)
+                    .fetch_all(reader)
+                    .await?
+            }
+        })
     };
     let counted = page(limit, offset).await?;
     let total = match counted.first() {

@@ -2,6 +2,9 @@
 use tongban_domain::certificate::{CertificateRole, EnterpriseCertificate};
 use tongban_domain::{EnterpriseId, Timestamp};
 
+use rusqlite::OptionalExtension;
+
+use crate::engine::Pools;
 use crate::error::conflict_on_unique;
 use crate::{Store, StoreError, Tx};
 
@@ -19,6 +22,22 @@ pub(crate) struct Row {
 
 const COLUMNS: &str =
     "serial, enterprise_id, role, rights, holder, not_after, revoked_at, first_seen_at";
+
+impl Row {
+    /// The row from a direct read whose columns from `at` on are `COLUMNS`.
+    fn direct(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Row> {
+        Ok(Row {
+            serial: r.get(at)?,
+            enterprise_id: r.get(at + 1)?,
+            role: r.get(at + 2)?,
+            rights: r.get(at + 3)?,
+            holder: r.get(at + 4)?,
+            not_after: r.get(at + 5)?,
+            revoked_at: r.get(at + 6)?,
+            first_seen_at: r.get(at + 7)?,
+        })
+    }
+}
 
 impl TryFrom<Row> for EnterpriseCertificate {
     type Error = StoreError;
@@ -84,20 +103,38 @@ pub async fn of_enterprise_session(
         #[sqlx(flatten)]
         enterprise: crate::repo::enterprises::Row,
     }
-    let joined: Option<Joined> = on_reader!(store, |e| {
-        sqlx::query_as(
-        "SELECT c.serial, c.enterprise_id, c.role, c.rights, c.holder, c.not_after, c.revoked_at, \
-         c.first_seen_at, e.id, e.name, e.credit_code, e.legal_representative, e.registered_address, \
-         e.district_code, e.created_at \
+    // The columns in the order of `COLUMNS` and `enterprises::COLUMNS`, for the direct read.
+    const SQL: &str = "SELECT c.serial, c.enterprise_id, c.role, c.rights, c.holder, c.not_after, \
+         c.revoked_at, c.first_seen_at, e.id, e.name, e.credit_code, e.legal_representative, \
+         e.registered_address, e.district_code, e.created_at \
          FROM sessions s JOIN certificates c ON c.serial = s.certificate_serial \
          JOIN enterprises e ON e.id = c.enterprise_id \
-         WHERE s.id = $1 AND s.expires_at > $2 AND s.enterprise_id IS NOT NULL"
-    )
-    .bind(key)
-    .bind(now.millis())
-    .fetch_optional(e)
-    .await?
-    });
+         WHERE s.id = $1 AND s.expires_at > $2 AND s.enterprise_id IS NOT NULL";
+    let joined: Option<Joined> = match &*store.pools {
+        // On every request of a logged-in enterprise: read on this thread (see `direct`).
+        Pools::Sqlite { direct, .. } => {
+            let (key, now) = (key.to_string(), now.millis());
+            direct
+                .read_here(move |conn| {
+                    conn.prepare_cached(SQL)?
+                        .query_row((&key, now), |r| {
+                            Ok(Joined {
+                                certificate: Row::direct(r, 0)?,
+                                enterprise: crate::repo::enterprises::Row::direct(r, 8)?,
+                            })
+                        })
+                        .optional()
+                })
+                .await?
+        }
+        Pools::Postgres { reader, .. } => {
+            sqlx::query_as(SQL)
+                .bind(key)
+                .bind(now.millis())
+                .fetch_optional(reader)
+                .await?
+        }
+    };
     joined
         .map(|j| Ok((j.certificate.try_into()?, j.enterprise.try_into()?)))
         .transpose()

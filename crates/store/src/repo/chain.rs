@@ -346,7 +346,7 @@ pub async fn entries_from(
 
 /// [`entries_from`], each row handed to `each` on a blocking thread as it is read: the audit's
 /// hashing runs where the row is, and several pages can be read and hashed at once. On SQLite
-/// the rows come through the direct connection (see `scan`).
+/// the rows come through the direct connection (see `direct`).
 pub async fn map_entries_from<T, F>(
     store: &Store,
     from: i64,
@@ -360,7 +360,7 @@ where
     let sql =
         format!("SELECT {ENTRY_COLUMNS} FROM chain_entries WHERE seq >= $1 ORDER BY seq LIMIT $2");
     match &*store.pools {
-        Pools::Sqlite { scan, .. } => scan
+        Pools::Sqlite { direct, .. } => direct
             .read(move |conn| {
                 let mut query = conn.prepare_cached(&sql)?;
                 let rows = query.query_map((from, limit), |r| Ok(scanned_entry(r).map(&each)))?;

@@ -17,6 +17,21 @@ pub(crate) struct Row {
 const COLUMNS: &str =
     "id, name, credit_code, legal_representative, registered_address, district_code, created_at";
 
+impl Row {
+    /// The row from a direct read whose columns from `at` on are `COLUMNS`.
+    pub(crate) fn direct(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Row> {
+        Ok(Row {
+            id: r.get(at)?,
+            name: r.get(at + 1)?,
+            credit_code: r.get(at + 2)?,
+            legal_representative: r.get(at + 3)?,
+            registered_address: r.get(at + 4)?,
+            district_code: r.get(at + 5)?,
+            created_at: r.get(at + 6)?,
+        })
+    }
+}
+
 impl TryFrom<Row> for Enterprise {
     type Error = StoreError;
     fn try_from(r: Row) -> Result<Self, StoreError> {

@@ -2,6 +2,9 @@
 //! logs nobody out.
 use tongban_domain::{EnterpriseId, OfficerId, Timestamp};
 
+use rusqlite::OptionalExtension;
+
+use crate::engine::Pools;
 use crate::{Store, StoreError, Tx};
 
 /// A live session and whom it belongs to.
@@ -75,16 +78,30 @@ pub async fn live(store: &Store, key: &str, now: Timestamp) -> Result<Option<Ses
         Option<String>,
         i64,
     );
-    let row: Option<Row> = on_reader!(store, |e| {
-        sqlx::query_as(
-            "SELECT officer_id, enterprise_id, certificate_serial, individual_id, expires_at FROM sessions \
-             WHERE id = $1 AND expires_at > $2",
-        )
-        .bind(key)
-        .bind(now.millis())
-        .fetch_optional(e)
-        .await?
-    });
+    const SQL: &str = "SELECT officer_id, enterprise_id, certificate_serial, individual_id, expires_at \
+        FROM sessions WHERE id = $1 AND expires_at > $2";
+    let row: Option<Row> = match &*store.pools {
+        // On every request of a logged-in officer or individual: read on this thread (see `direct`).
+        Pools::Sqlite { direct, .. } => {
+            let (key, now) = (key.to_string(), now.millis());
+            direct
+                .read_here(move |conn| {
+                    conn.prepare_cached(SQL)?
+                        .query_row((&key, now), |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                        })
+                        .optional()
+                })
+                .await?
+        }
+        Pools::Postgres { reader, .. } => {
+            sqlx::query_as(SQL)
+                .bind(key)
+                .bind(now.millis())
+                .fetch_optional(reader)
+                .await?
+        }
+    };
     Ok(row.map(
         |(officer, enterprise, serial, individual, expires)| Session {
             officer_id: officer.map(OfficerId::from_raw),
