@@ -513,10 +513,13 @@ pub(crate) async fn submit_counting(
     ) {
         tongban_store::case_index::upsert(&mut tx, &index).await?;
     }
+    // The case library's message and the 固废链's, in one statement.
+    let mut messages = solid_waste_chain::submitted(item, &row, &indexed, &attached);
     if item.workflow.is_some() {
-        workflow::report_progress(&mut tx, item, &row, "submitted", "提交申请", "").await?;
+        let progress = workflow::progress_message(item, &row, "submitted", "提交申请", "");
+        messages.insert(0, progress);
     }
-    solid_waste_chain::submitted(&mut tx, item, &row, &attached).await?;
+    tongban_store::outbox::push_all(&mut tx, &messages).await?;
     tx.commit().await?;
     Ok(number)
 }

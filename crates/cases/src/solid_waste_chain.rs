@@ -87,29 +87,34 @@ async fn push(
     operation: &str,
     payload: Value,
 ) -> Result<(), StoreError> {
-    let key = row.number.clone().unwrap_or_default();
-    outbox::push(
-        tx,
-        &NewMessage {
-            destination: DESTINATION.into(),
-            case_id: Some(row.id.clone()),
-            kind: format!("{}.{operation}", contract.id()),
-            payload: json!({
-                "contract": contract.id(),
-                "version": VERSION,
-                "key": key,
-                "operation": operation,
-                "payload": payload,
-            }),
-        },
-    )
-    .await?;
+    outbox::push(tx, &message(row, contract, operation, payload)).await?;
     Ok(())
 }
 
+fn message(row: &CaseRow, contract: Contract, operation: &str, payload: Value) -> NewMessage {
+    let key = row.number.clone().unwrap_or_default();
+    NewMessage {
+        destination: DESTINATION.into(),
+        case_id: Some(row.id.clone()),
+        kind: format!("{}.{operation}", contract.id()),
+        payload: json!({
+            "contract": contract.id(),
+            "version": VERSION,
+            "key": key,
+            "operation": operation,
+            "payload": payload,
+        }),
+    }
+}
+
 /// The application as the chain keeps it: the form and the SM3 of every material.
-fn application(item: &Item, row: &CaseRow, attached: &[MaterialRow], at: Timestamp) -> Value {
-    let data = data_of(row);
+fn application(
+    item: &Item,
+    row: &CaseRow,
+    data: &FormData,
+    attached: &[MaterialRow],
+    at: Timestamp,
+) -> Value {
     let materials: Vec<Value> = attached
         .iter()
         .map(|m| json!({ "material": m.material_id, "file_name": m.file_name, "sm3": m.digest }))
@@ -126,39 +131,42 @@ fn application(item: &Item, row: &CaseRow, attached: &[MaterialRow], at: Timesta
             "name": data.one("receiver_name"),
             "province": data.one("receiver_province"),
         },
-        "parties": parties(&data),
+        "parties": parties(data),
         "form": data.values,
         "materials": materials,
         "at": at.beijing(),
     })
 }
 
-fn status(row: &CaseRow, to: &str, event: &str, at: Timestamp) -> Value {
+fn status(row: &CaseRow, data: &FormData, to: &str, event: &str, at: Timestamp) -> Value {
     json!({
         "application_no": row.number,
         "status": to,
         "status_label": status_label(to),
         "event": event,
-        "parties": parties(&data_of(row)),
+        "parties": parties(data),
         "at": at.beijing(),
     })
 }
 
-/// 提交: the application and its first status, in `tx`.
-pub(crate) async fn submitted(
-    tx: &mut Tx,
+/// 提交: the messages of the application and its first status, for the submission's
+/// transaction to queue with its others. `data` is the form as submitted (the row's data).
+pub(crate) fn submitted(
     item: &Item,
     row: &CaseRow,
+    data: &FormData,
     attached: &[MaterialRow],
-) -> Result<(), StoreError> {
+) -> Vec<NewMessage> {
     if !on_chain(row) {
-        return Ok(());
+        return Vec::new();
     }
     let at = Timestamp(row.updated_at);
-    let app = application(item, row, attached, at);
-    push(tx, row, Contract::DisposalApplication, "create", app).await?;
-    let first = status(row, "submitted", "submitted", at);
-    push(tx, row, Contract::DisposalProcess, "create", first).await
+    let app = application(item, row, data, attached, at);
+    let first = status(row, data, "submitted", "submitted", at);
+    vec![
+        message(row, Contract::DisposalApplication, "create", app),
+        message(row, Contract::DisposalProcess, "create", first),
+    ]
 }
 
 /// Event `event` appended to the case now in `row` after `before`: the status it changes, and
@@ -175,14 +183,14 @@ pub(crate) async fn recorded(
         return Ok(());
     }
     if let (EventBody::Resubmitted { .. }, Some((item, attached))) = (&event.body, amended) {
-        let app = application(item, row, attached, event.at);
+        let app = application(item, row, &data_of(row), attached, event.at);
         push(tx, row, Contract::DisposalApplication, "update", app).await?;
     }
     let was = status_of(before);
     let now = status_after(was, &event.body);
     match now {
         Some(to) if was.is_some() && now != was => {
-            let payload = status(row, to, event.body.kind(), event.at);
+            let payload = status(row, &data_of(row), to, event.body.kind(), event.at);
             push(tx, row, Contract::DisposalProcess, "status", payload).await
         }
         _ => Ok(()),

@@ -82,30 +82,37 @@ pub(crate) async fn report_progress(
     label: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    let state = CaseState::parse(&row.state).unwrap_or(CaseState::Submitted);
-    outbox::push(
-        tx,
-        &NewMessage {
-            destination: CASE_LIBRARY.into(),
-            case_id: Some(row.id.clone()),
-            kind: kind.into(),
-            payload: json!({
-                "case_number": row.number,
-                "item_id": item.id,
-                "item_name": item.name,
-                "applicant": { "kind": row.applicant_kind, "id": row.applicant_id },
-                "district": row.district_code,
-                "state": state.code(),
-                "state_label": state.label(),
-                "event": kind,
-                "label": label,
-                "detail": detail,
-                "at": Timestamp::now().beijing(),
-            }),
-        },
-    )
-    .await?;
+    outbox::push(tx, &progress_message(item, row, kind, label, detail)).await?;
     Ok(())
+}
+
+/// The case library's message of [`report_progress`].
+pub(crate) fn progress_message(
+    item: &Item,
+    row: &CaseRow,
+    kind: &str,
+    label: &str,
+    detail: &str,
+) -> NewMessage {
+    let state = CaseState::parse(&row.state).unwrap_or(CaseState::Submitted);
+    NewMessage {
+        destination: CASE_LIBRARY.into(),
+        case_id: Some(row.id.clone()),
+        kind: kind.into(),
+        payload: json!({
+            "case_number": row.number,
+            "item_id": item.id,
+            "item_name": item.name,
+            "applicant": { "kind": row.applicant_kind, "id": row.applicant_id },
+            "district": row.district_code,
+            "state": state.code(),
+            "state_label": state.label(),
+            "event": kind,
+            "label": label,
+            "detail": detail,
+            "at": Timestamp::now().beijing(),
+        }),
+    }
 }
 
 /// Queues a text message to the phone the item names in the form, if it holds one.

@@ -47,10 +47,26 @@ pub fn row_placeholders(engine: Engine, row: usize, width: usize) -> String {
 /// to the connection's thread (SQLite). Placeholders are numbered `$N` across both: sqlx binds
 /// SQLite's `$N` by its number, whichever statement holds it.
 pub fn both_inserts(engine: Engine, first: &str, second: &str) -> String {
+    all_inserts(engine, &[first, second])
+}
+
+/// [`both_inserts`] for any number of INSERTs (at least one), in their order.
+pub fn all_inserts(engine: Engine, inserts: &[&str]) -> String {
     match engine {
-        Engine::Sqlite => format!("{first}; {second}"),
-        // A data-modifying WITH runs once whether or not the statement reads it.
-        Engine::Postgres => format!("WITH first AS ({first}) {second}"),
+        Engine::Sqlite => inserts.join("; "),
+        // Data-modifying WITHs run once each whether or not the statement reads them.
+        Engine::Postgres => match inserts.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, before)) => {
+                let with: Vec<String> = before
+                    .iter()
+                    .enumerate()
+                    .map(|(i, insert)| format!("w{i} AS ({insert})"))
+                    .collect();
+                format!("WITH {} {last}", with.join(", "))
+            }
+            None => String::new(),
+        },
     }
 }
 

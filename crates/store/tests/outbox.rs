@@ -71,6 +71,60 @@ store_test!(
 );
 
 store_test!(
+    messages_queued_together_keep_their_order_and_each_its_job,
+    |db: TestStore| async move {
+        let store = db.store.clone();
+        let messages = vec![
+            message("case_library", "C-1", "submitted", 1),
+            message("solid_waste_chain", "C-1", "disposal_application.create", 2),
+            message("solid_waste_chain", "C-1", "disposal_process.create", 3),
+        ];
+        let mut tx = store.begin().await.unwrap();
+        let ids = outbox::push_all(&mut tx, &messages).await.unwrap();
+        drop(tx);
+        assert!(
+            outbox::list(&store, None).await.unwrap().is_empty(),
+            "rolled back, all gone"
+        );
+        assert_eq!(jobs::count_queued(&store).await.unwrap(), 0);
+
+        let mut tx = store.begin().await.unwrap();
+        let ids_again = outbox::push_all(&mut tx, &messages).await.unwrap();
+        assert!(outbox::push_all(&mut tx, &[]).await.unwrap().is_empty());
+        tx.commit().await.unwrap();
+        assert_ne!(ids, ids_again);
+        let rows = outbox::list(&store, None).await.unwrap();
+        let mut listed: Vec<(&str, &str, &serde_json::Value)> = rows
+            .iter()
+            .map(|r| (r.id.as_str(), r.kind.as_str(), &r.payload))
+            .collect();
+        listed.sort_by(|a, b| a.0.cmp(b.0));
+        let expected: Vec<(&str, &str, &serde_json::Value)> = ids_again
+            .iter()
+            .zip(&messages)
+            .map(|(id, m)| (id.as_str(), m.kind.as_str(), &m.payload))
+            .collect();
+        assert_eq!(
+            listed, expected,
+            "ids in the order given, each with its message"
+        );
+
+        let claimed = jobs::claim(&store, Timestamp::now(), Duration::from_secs(30), 10)
+            .await
+            .unwrap();
+        let mut delivered: Vec<serde_json::Value> =
+            claimed.into_iter().map(|j| j.payload).collect();
+        delivered.sort_by_key(|p| p["id"].as_str().unwrap().to_string());
+        let expected: Vec<serde_json::Value> = ids_again
+            .iter()
+            .zip(&messages)
+            .map(|(id, m)| serde_json::json!({ "destination": m.destination, "id": id }))
+            .collect();
+        assert_eq!(delivered, expected, "one delivery job a message");
+    }
+);
+
+store_test!(
     pending_is_per_destination_in_id_order_up_to_the_id,
     |db: TestStore| async move {
         let store = db.store.clone();
