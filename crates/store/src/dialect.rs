@@ -43,14 +43,9 @@ pub fn row_placeholders(engine: Engine, row: usize, width: usize) -> String {
     format!("({})", each.join(", "))
 }
 
-/// Two INSERTs sent as one statement, so they cost one round trip (PostgreSQL) or one hand-off
-/// to the connection's thread (SQLite). Placeholders are numbered `$N` across both: sqlx binds
-/// SQLite's `$N` by its number, whichever statement holds it.
-pub fn both_inserts(engine: Engine, first: &str, second: &str) -> String {
-    all_inserts(engine, &[first, second])
-}
-
-/// [`both_inserts`] for any number of INSERTs (at least one), in their order.
+/// INSERTs (at least one) sent as one statement, in their order, so they cost one round trip
+/// (PostgreSQL) or one hand-off to the connection's thread (SQLite). Placeholders are numbered
+/// `$N` across them all: sqlx binds SQLite's `$N` by its number, whichever statement holds it.
 pub fn all_inserts(engine: Engine, inserts: &[&str]) -> String {
     match engine {
         Engine::Sqlite => inserts.join("; "),

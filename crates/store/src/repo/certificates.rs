@@ -2,9 +2,6 @@
 use tongban_domain::certificate::{CertificateRole, EnterpriseCertificate};
 use tongban_domain::{EnterpriseId, Timestamp};
 
-use rusqlite::OptionalExtension;
-
-use crate::engine::Pools;
 use crate::error::conflict_on_unique;
 use crate::{Store, StoreError, Tx};
 
@@ -110,31 +107,14 @@ pub async fn of_enterprise_session(
          FROM sessions s JOIN certificates c ON c.serial = s.certificate_serial \
          JOIN enterprises e ON e.id = c.enterprise_id \
          WHERE s.id = $1 AND s.expires_at > $2 AND s.enterprise_id IS NOT NULL";
-    let joined: Option<Joined> = match &*store.pools {
-        // On every request of a logged-in enterprise: read on this thread (see `direct`).
-        Pools::Sqlite { direct, .. } => {
-            let (key, now) = (key.to_string(), now.millis());
-            direct
-                .read_here(move |conn| {
-                    conn.prepare_cached(SQL)?
-                        .query_row((&key, now), |r| {
-                            Ok(Joined {
-                                certificate: Row::direct(r, 0)?,
-                                enterprise: crate::repo::enterprises::Row::direct(r, 8)?,
-                            })
-                        })
-                        .optional()
-                })
-                .await?
-        }
-        Pools::Postgres { reader, .. } => {
-            sqlx::query_as(SQL)
-                .bind(key)
-                .bind(now.millis())
-                .fetch_optional(reader)
-                .await?
-        }
-    };
+    // On every request of a logged-in enterprise.
+    let joined: Option<Joined> = crate::repo::sessions::live_row(store, SQL, key, now, |r| {
+        Ok(Joined {
+            certificate: Row::direct(r, 0)?,
+            enterprise: crate::repo::enterprises::Row::direct(r, 8)?,
+        })
+    })
+    .await?;
     joined
         .map(|j| Ok((j.certificate.try_into()?, j.enterprise.try_into()?)))
         .transpose()

@@ -80,28 +80,11 @@ pub async fn live(store: &Store, key: &str, now: Timestamp) -> Result<Option<Ses
     );
     const SQL: &str = "SELECT officer_id, enterprise_id, certificate_serial, individual_id, expires_at \
         FROM sessions WHERE id = $1 AND expires_at > $2";
-    let row: Option<Row> = match &*store.pools {
-        // On every request of a logged-in officer or individual: read on this thread (see `direct`).
-        Pools::Sqlite { direct, .. } => {
-            let (key, now) = (key.to_string(), now.millis());
-            direct
-                .read_here(move |conn| {
-                    conn.prepare_cached(SQL)?
-                        .query_row((&key, now), |r| {
-                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-                        })
-                        .optional()
-                })
-                .await?
-        }
-        Pools::Postgres { reader, .. } => {
-            sqlx::query_as(SQL)
-                .bind(key)
-                .bind(now.millis())
-                .fetch_optional(reader)
-                .await?
-        }
-    };
+    // On every request of a logged-in officer or individual.
+    let row: Option<Row> = live_row(store, SQL, key, now, |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    })
+    .await?;
     Ok(row.map(
         |(officer, enterprise, serial, individual, expires)| Session {
             officer_id: officer.map(OfficerId::from_raw),
@@ -111,6 +94,40 @@ pub async fn live(store: &Store, key: &str, now: Timestamp) -> Result<Option<Ses
             expires_at: Timestamp(expires),
         },
     ))
+}
+
+/// The row `sql` selects for the session `key` live at `now` (its `$1` and `$2`), read the way
+/// a read made on every request is: on SQLite on this thread (see `direct`), decoded by
+/// `direct_row`; on PostgreSQL from the read pool.
+pub(crate) async fn live_row<T>(
+    store: &Store,
+    sql: &'static str,
+    key: &str,
+    now: Timestamp,
+    direct_row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>, StoreError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'static,
+{
+    Ok(match &*store.pools {
+        Pools::Sqlite { direct, .. } => {
+            let (key, now) = (key.to_string(), now.millis());
+            direct
+                .read_here(move |conn| {
+                    conn.prepare_cached(sql)?
+                        .query_row((&key, now), direct_row)
+                        .optional()
+                })
+                .await?
+        }
+        Pools::Postgres { reader, .. } => {
+            sqlx::query_as(sql)
+                .bind(key)
+                .bind(now.millis())
+                .fetch_optional(reader)
+                .await?
+        }
+    })
 }
 
 pub async fn delete(tx: &mut Tx, key: &str) -> Result<(), StoreError> {
