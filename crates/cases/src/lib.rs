@@ -20,7 +20,7 @@ use std::time::Duration;
 use tongban_domain::{EnterpriseId, Timestamp};
 use tongban_engine::case::{self, CaseState, Event, EventBody, Projection};
 use tongban_engine::prefill::{self, Known};
-use tongban_engine::validate::{clean, validate};
+use tongban_engine::validate::{clean, shown, validate_shown};
 use tongban_engine::{FormData, Item, Problem};
 use tongban_store::cases::{self as repo, CaseFilter, CaseRow, EventRow};
 use tongban_store::{Store, StoreError};
@@ -435,9 +435,12 @@ pub(crate) async fn submit_counting(
 ) -> Result<String, CaseError> {
     // Whose the draft is comes first: nothing about another's case may show in the answer.
     let draft = owned_draft(store, item, applicant, id).await?;
-    let mut problems = validate(item, data);
+    // What the form shows, worked out once (it normalises every value) for the checks and for
+    // what is stored.
+    let visible = shown(item, data);
+    let mut problems = validate_shown(item, data, &visible);
     let attached = repo::materials(store, id).await?;
-    problems.extend(materials::missing(item, data, &attached));
+    problems.extend(materials::missing_in(item, &visible.effective, &attached));
     problems.extend(ledgers::short(store, item, id, data).await?);
     if !item.ledger_rules.is_empty() {
         let rows = paper::ledger_rows_of(store, item, id, data).await?;
@@ -448,7 +451,7 @@ pub(crate) async fn submit_counting(
     if !problems.is_empty() {
         return Err(CaseError::Invalid(problems));
     }
-    let data = clean(item, data);
+    let data = visible.effective;
     // Yearly reports are indexed, and cases handled, by the applicant's district (its
     // enterprise's); individuals' and others' go to the city bureau.
     let district = match applicant {

@@ -180,10 +180,14 @@ pub async fn download(
 
 /// Required materials (shown for `data`) without a file.
 pub fn missing(item: &Item, data: &FormData, attached: &[MaterialRow]) -> Vec<Problem> {
-    let effective = shown(item, data).effective;
+    missing_in(item, &shown(item, data).effective, attached)
+}
+
+/// [`missing`] for the form as shown (`shown(item, data).effective`).
+pub fn missing_in(item: &Item, effective: &FormData, attached: &[MaterialRow]) -> Vec<Problem> {
     item.materials
         .iter()
-        .filter(|m| m.required && m.show_if.as_ref().is_none_or(|c| c.holds(&effective)))
+        .filter(|m| m.required && m.show_if.as_ref().is_none_or(|c| c.holds(effective)))
         .filter(|m| !attached.iter().any(|a| a.material_id == m.id))
         .map(|m| Problem {
             field: format!("material:{}", m.id),

@@ -229,7 +229,16 @@ fn required_message(field: &Field) -> &'static str {
 /// Checks the shown fields of `steps` (all active steps when `None`): required ones filled,
 /// every value well formed.
 pub fn check_fields(item: &Item, data: &FormData, step: Option<&str>) -> Vec<Problem> {
-    let shown = shown(item, data);
+    check_shown_fields(item, data, step, &shown(item, data))
+}
+
+/// [`check_fields`] with what `data` shows worked out already.
+fn check_shown_fields(
+    item: &Item,
+    data: &FormData,
+    step: Option<&str>,
+    shown: &Shown,
+) -> Vec<Problem> {
     let mut problems = vec![];
     for (s, _, field) in item.fields() {
         if step.is_some_and(|id| id != s.id) || !shown.fields.contains(&field.id) {
@@ -260,11 +269,17 @@ fn is_empty(v: &Value) -> bool {
 /// Everything a submission must satisfy that the form alone can say: fields, then the item's
 /// named rules (which see only what is shown).
 pub fn validate(item: &Item, data: &FormData) -> Vec<Problem> {
-    let mut problems = check_fields(item, data, None);
+    validate_shown(item, data, &shown(item, data))
+}
+
+/// [`validate`] with what `data` shows (`shown(item, data)`) worked out already: a submission
+/// needs it for its materials and what it stores too, and working it out normalises every
+/// value.
+pub fn validate_shown(item: &Item, data: &FormData, shown: &Shown) -> Vec<Problem> {
+    let mut problems = check_shown_fields(item, data, None, shown);
     if problems.is_empty() {
-        let effective = shown(item, data).effective;
         for (_, rule) in &item.rules {
-            problems.extend(rule(item, &effective));
+            problems.extend(rule(item, &shown.effective));
         }
     }
     problems

@@ -79,12 +79,19 @@ pub fn insert_if_updated(engine: Engine, update: &str, into: &str, values: &str)
     }
 }
 
-/// A statement that lets the rest of the transaction commit without waiting for its flush, if
-/// the engine has one (PostgreSQL; SQLite's synchronous setting is per connection).
-pub fn unflushed_commit(engine: Engine) -> Option<&'static str> {
+/// The statement that draws the next case number for `$1` (a prefix and day) as a transaction
+/// of its own whose commit does not wait for its flush, if the engine has such commits
+/// (PostgreSQL; SQLite's synchronous setting is per connection). One statement, one round trip:
+/// `set_config(.., true)` is `SET LOCAL` for the statement's implicit transaction, and the
+/// `INSERT` selects from it so that it runs first.
+pub fn unflushed_next_number(engine: Engine) -> Option<&'static str> {
     match engine {
         Engine::Sqlite => None,
-        Engine::Postgres => Some("SET LOCAL synchronous_commit = off"),
+        Engine::Postgres => Some(
+            "WITH relax AS (SELECT set_config('synchronous_commit', 'off', true)) \
+             INSERT INTO case_numbers (prefix_day, last) SELECT $1, 1 FROM relax \
+             ON CONFLICT (prefix_day) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
+        ),
     }
 }
 

@@ -124,7 +124,11 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Each member of a group commit runs in a savepoint, whose sub-journal (the pages'
+            // contents before the member changed them) is a temporary file by default: a write
+            // system call for every page a submission touches. In memory it is a copy.
+            .pragma("temp_store", "memory");
         // sqlx's pool pings a connection as it lends it; the one writer connection is held by
         // the group for good (see `group`), and readers have a pool without pings (`readers`).
         let writer = SqlitePoolOptions::new()

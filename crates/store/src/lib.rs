@@ -21,6 +21,7 @@ mod direct;
 mod engine;
 mod error;
 mod group;
+mod keyed;
 pub mod migrations;
 mod readers;
 pub mod repo;

@@ -189,12 +189,10 @@ pub async fn append_event(tx: &mut Tx, e: &EventRow) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Case `id`: read on every submission and every case page (see `keyed`).
 pub async fn by_id(store: &Store, id: &str) -> Result<Option<CaseRow>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM cases WHERE id = $1");
-    Ok(on_reader!(store, |e| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(e)
-        .await?))
+    crate::keyed::one(store, &sql, id, CaseRow::direct).await
 }
 
 /// Case `id` read inside `tx`: what a write decides on, without a second connection while the
@@ -353,18 +351,18 @@ pub struct NumberTicket {
 
 impl NumberTicket {
     pub async fn reserve(store: &Store, prefix_day: &str) -> Result<NumberTicket, StoreError> {
-        let drawn = match crate::dialect::unflushed_commit(store.engine()) {
-            Some(relax) => {
-                let mut tx = store.begin().await?;
-                on_tx!(&mut tx, |c| sqlx::query(relax)
-                    .execute(c)
-                    .await?
-                    .rows_affected());
-                let n = next_number(&mut tx, prefix_day).await?;
-                tx.commit().await?;
+        let drawn = match (
+            &*store.pools,
+            crate::dialect::unflushed_next_number(store.engine()),
+        ) {
+            (Pools::Postgres { writer, .. }, Some(sql)) => {
+                let (n,): (i64,) = sqlx::query_as(sql)
+                    .bind(prefix_day)
+                    .fetch_one(writer)
+                    .await?;
                 Some(n)
             }
-            None => None,
+            _ => None,
         };
         Ok(NumberTicket {
             prefix_day: prefix_day.to_string(),
@@ -465,14 +463,24 @@ pub async fn insert_material(tx: &mut Tx, m: &MaterialRow) -> Result<(), StoreEr
 }
 
 /// The case's files, oldest first.
+/// Case `case_id`'s files: read on every submission and every case page (see `keyed`).
 pub async fn materials(store: &Store, case_id: &str) -> Result<Vec<MaterialRow>, StoreError> {
-    Ok(on_reader!(store, |e| sqlx::query_as(
-        "SELECT id, case_id, material_id, name, file_name, file_kind, size, digest, uploaded_at \
-         FROM case_materials WHERE case_id = $1 ORDER BY uploaded_at, id"
-    )
-    .bind(case_id)
-    .fetch_all(e)
-    .await?))
+    const SQL: &str = "SELECT id, case_id, material_id, name, file_name, file_kind, size, digest, \
+        uploaded_at FROM case_materials WHERE case_id = $1 ORDER BY uploaded_at, id";
+    crate::keyed::all(store, SQL, case_id, |r| {
+        Ok(MaterialRow {
+            id: r.get(0)?,
+            case_id: r.get(1)?,
+            material_id: r.get(2)?,
+            name: r.get(3)?,
+            file_name: r.get(4)?,
+            file_kind: r.get(5)?,
+            size: r.get(6)?,
+            digest: r.get(7)?,
+            uploaded_at: r.get(8)?,
+        })
+    })
+    .await
 }
 
 /// Removes file `id` of case `case_id`; false if the case has no such file.

@@ -130,10 +130,8 @@ pub async fn count(store: &Store) -> Result<i64, StoreError> {
 }
 
 pub async fn by_id(store: &Store, id: &EnterpriseId) -> Result<Option<Enterprise>, StoreError> {
+    // On every submission of an enterprise's (its district), see `keyed`.
     let sql = format!("SELECT {COLUMNS} FROM enterprises WHERE id = $1");
-    let row: Option<Row> = on_reader!(store, |e| sqlx::query_as(&sql)
-        .bind(id.as_str())
-        .fetch_optional(e)
-        .await?);
+    let row = crate::keyed::one(store, &sql, id.as_str(), |r| Row::direct(r, 0)).await?;
     row.map(Enterprise::try_from).transpose()
 }
