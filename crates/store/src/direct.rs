@@ -22,6 +22,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::StoreError;
 
+/// Every SQLite connection of the store, sqlx's and these, maps up to this much of the file
+/// (`mmap_size`, 256 MiB): a page it needs is read where the kernel holds it rather than
+/// copied by a system call, which matters because a connection's page cache is emptied
+/// whenever another connection commits. SQLite still writes through the WAL with `write`, so
+/// durability is as before; an I/O error on a mapped page would be a SIGBUS rather than an
+/// error code, which on a local disk is as fatal anyway.
+pub(crate) const MMAP_SIZE: &str = "268435456";
+
 /// How long a read on a blocking thread waits for a lock, like sqlx's connections.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -110,6 +118,7 @@ fn open(path: &std::path::Path) -> rusqlite::Result<Connection> {
     // Every hot read's statement stays prepared (rusqlite keeps 16 by default; 我的办件's
     // filters alone make several texts).
     conn.set_prepared_statement_cache_capacity(64);
+    conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
     Ok(conn)
 }
 

@@ -128,7 +128,8 @@ impl Store {
             // Each member of a group commit runs in a savepoint, whose sub-journal (the pages'
             // contents before the member changed them) is a temporary file by default: a write
             // system call for every page a submission touches. In memory it is a copy.
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .pragma("mmap_size", crate::direct::MMAP_SIZE);
         // sqlx's pool pings a connection as it lends it; the one writer connection is held by
         // the group for good (see `group`), and readers have a pool without pings (`readers`).
         let writer = SqlitePoolOptions::new()
