@@ -8,7 +8,8 @@
 //!   reads the columns where SQLite holds them. The full audit reads every entry, so it reads
 //!   them here, on a blocking thread.
 //! - A short indexed read on every request ([`Direct::read_here`]): the session behind a cookie,
-//!   a page of 我的办件, the case and its files a submission or a case page reads (`keyed`). The two thread hand-offs were most of such a read; run on the calling
+//!   a page of 我的办件, the case, its files and its enterprise that a submission or a case page
+//!   reads (`keyed`). The two thread hand-offs were most of such a read; run on the calling
 //!   thread it is tens of microseconds, so it runs there.
 //!
 //! Everything else stays on sqlx. Both crates link the one SQLite library (libsqlite3-sys,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tongban_domain::certificate::CertificateRole;
 use tongban_domain::{CreditCode, Enterprise, EnterpriseId, Jurisdiction, Timestamp};
-use tongban_store::cases::{self, CaseFilter, CaseRow};
+use tongban_store::cases::{self, CaseFilter, CaseRow, MaterialRow};
 use tongban_store::testing::TestStore;
 use tongban_store::{Store, certificates, enterprises, sessions, store_test};
 
@@ -168,6 +168,54 @@ store_test!(
             (theirs.len(), total),
             (0, 0),
             "another applicant's list is empty"
+        );
+    }
+);
+
+store_test!(
+    a_case_reads_its_files_and_its_enterprise_as_stored,
+    |db: TestStore| async move {
+        let store = db.store.clone();
+        let e = enterprise();
+        let case = full_case(7);
+        let files: Vec<MaterialRow> = (1..=2)
+            .map(|n| MaterialRow {
+                id: format!("file-{n}"),
+                case_id: case.id.clone(),
+                material_id: format!("contract_{n}"),
+                name: format!("合同{n}"),
+                file_name: format!("转移合同{n}.pdf"),
+                file_kind: "pdf".into(),
+                size: 10_000 + n,
+                digest: format!("{n:064x}"),
+                uploaded_at: 1_764_200_000_000 + n,
+            })
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        enterprises::insert(&mut tx, &e).await.unwrap();
+        cases::insert(&mut tx, &case).await.unwrap();
+        for f in files.iter().rev() {
+            cases::insert_material(&mut tx, f).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        assert_eq!(
+            cases::by_id(&store, &case.id).await.unwrap(),
+            Some(case.clone())
+        );
+        assert_eq!(cases::by_id(&store, "case-8").await.unwrap(), None);
+        assert_eq!(
+            cases::materials(&store, &case.id).await.unwrap(),
+            files,
+            "every field, in the order they were uploaded"
+        );
+        assert!(cases::materials(&store, "case-8").await.unwrap().is_empty());
+        assert_eq!(enterprises::by_id(&store, &e.id).await.unwrap(), Some(e));
+        assert_eq!(
+            enterprises::by_id(&store, &EnterpriseId::new())
+                .await
+                .unwrap(),
+            None
         );
     }
 );
