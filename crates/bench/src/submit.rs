@@ -324,11 +324,7 @@ async fn submit_all(
             anyhow::Ok(times)
         }));
     }
-    let mut times = Vec::new();
-    for t in tasks {
-        times.extend(t.await??);
-    }
-    Ok((started.elapsed().as_secs_f64(), times))
+    gather(tasks, || started.elapsed()).await
 }
 
 /// Submits the drafts at `rate` a second in all, by `users` users taking turns: submission `i` is
@@ -360,11 +356,19 @@ async fn submit_paced(
             anyhow::Ok(times)
         }));
     }
+    gather(tasks, || started.elapsed()).await
+}
+
+/// Every client's latencies, once all are done, with the time the run took until then.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<Vec<f64>>>>,
+    started: impl Fn() -> Duration,
+) -> anyhow::Result<(f64, Vec<f64>)> {
     let mut times = Vec::new();
     for t in tasks {
         times.extend(t.await??);
     }
-    Ok((started.elapsed().as_secs_f64(), times))
+    Ok((started().as_secs_f64(), times))
 }
 
 /// One round of the raw peer: rows of `payload` inserted and committed one per transaction by

@@ -440,7 +440,7 @@ pub(crate) async fn submit_counting(
     let visible = shown(item, data);
     let mut problems = validate_shown(item, data, &visible);
     let attached = repo::materials(store, id).await?;
-    problems.extend(materials::missing_in(item, &visible.effective, &attached));
+    problems.extend(materials::missing(item, &visible.effective, &attached));
     problems.extend(ledgers::short(store, item, id, data).await?);
     if !item.ledger_rules.is_empty() {
         let rows = paper::ledger_rows_of(store, item, id, data).await?;

@@ -5,7 +5,6 @@ use tongban_domain::Timestamp;
 use tongban_domain::file_kind::FileKind;
 use tongban_engine::case::EventBody;
 use tongban_engine::materials::{check, check_extra};
-use tongban_engine::validate::shown;
 use tongban_engine::{FormData, Item, Problem};
 use tongban_files::FileStore;
 use tongban_store::Store;
@@ -178,13 +177,9 @@ pub async fn download(
     Ok((file, kind, bytes))
 }
 
-/// Required materials (shown for `data`) without a file.
-pub fn missing(item: &Item, data: &FormData, attached: &[MaterialRow]) -> Vec<Problem> {
-    missing_in(item, &shown(item, data).effective, attached)
-}
-
-/// [`missing`] for the form as shown (`shown(item, data).effective`).
-pub fn missing_in(item: &Item, effective: &FormData, attached: &[MaterialRow]) -> Vec<Problem> {
+/// Required materials without a file, for the form as shown (`shown(item, data).effective`,
+/// which the caller has worked out for its own checks too).
+pub fn missing(item: &Item, effective: &FormData, attached: &[MaterialRow]) -> Vec<Problem> {
     item.materials
         .iter()
         .filter(|m| m.required && m.show_if.as_ref().is_none_or(|c| c.holds(effective)))

@@ -13,7 +13,7 @@ use tongban_domain::{Jurisdiction, Officer, Timestamp};
 use tongban_engine::case::{
     self, CaseState, CorrectionPoint, Event, EventBody, OpenCorrection, SubCase,
 };
-use tongban_engine::validate::{clean, shown, validate};
+use tongban_engine::validate::{shown, validate_shown};
 use tongban_engine::workflow::{Act, Position, Urgency, Workflow, WorkflowError, beijing_date};
 use tongban_engine::{FormData, Item, Problem};
 use tongban_store::cases::{self as repo, CaseRow, QueueQuery};
@@ -548,9 +548,11 @@ pub async fn resubmit(
             }
         }
     }
-    let mut problems = validate(item, &data);
+    // What the form shows, worked out once, as at 提交.
+    let visible = shown(item, &data);
+    let mut problems = validate_shown(item, &data, &visible);
     let attached = repo::materials(desk.store, id).await?;
-    problems.extend(materials::missing(item, &data, &attached));
+    problems.extend(materials::missing(item, &visible.effective, &attached));
     for material in correction.materials() {
         let renewed = attached
             .iter()
@@ -570,7 +572,7 @@ pub async fn resubmit(
     if !problems.is_empty() {
         return Err(CaseError::Invalid(problems));
     }
-    let data = clean(item, &data);
+    let data = visible.effective;
     let row = repo::by_id(desk.store, id)
         .await?
         .ok_or(CaseError::NotFound)?;
